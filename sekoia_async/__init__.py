@@ -1,0 +1,51 @@
+"""sekoia-async: an async-first Python SDK for the Sekoia.io REST API."""
+
+from ._client import SekoiaClient
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    SearchJobCanceled,
+    SearchJobError,
+    SearchJobExpired,
+    SearchJobFailed,
+    SearchJobTimeout,
+    SekoiaError,
+    ServerError,
+    UnprocessableEntityError,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SearchJobCanceled",
+    "SearchJobError",
+    "SearchJobExpired",
+    "SearchJobFailed",
+    "SearchJobTimeout",
+    "SekoiaClient",
+    "SekoiaError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""High-level helpers built on the resources: pagination, the search stream, export."""

@@ -1,0 +1,1 @@
+"""Typed models (attrs, frozen, slots) and the one cattrs converter."""

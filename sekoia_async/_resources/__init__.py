@@ -1,0 +1,1 @@
+"""Resources: one module per API domain, thin coroutines over ``SekoiaClient.request``."""

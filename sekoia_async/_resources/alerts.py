@@ -1,0 +1,9 @@
+"""Placeholder: filled in by its issue."""
+
+from __future__ import annotations
+
+from ._base import Resource
+
+
+class AlertsResource(Resource):
+    __slots__ = ()

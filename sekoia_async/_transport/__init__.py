@@ -1,0 +1,1 @@
+"""Transport: the shared connection pool, the request path, retries and rate limits."""

@@ -1,0 +1,1 @@
+"""Emulator domain modules: each exposes routes(state) -> list[Route]."""

@@ -1,0 +1,11 @@
+"""Shared fixtures. Async tests run on asyncio through anyio's pytest plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # aiohttp runs on asyncio only.
+    return "asyncio"
