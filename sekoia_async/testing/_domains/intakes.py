@@ -1,0 +1,9 @@
+"""Emulated intakes endpoints. PLACEHOLDER owned by the emulator domains work."""
+
+from __future__ import annotations
+
+from .._routing import EmulatorState, Route
+
+
+def routes(state: EmulatorState) -> list[Route]:
+    return []
