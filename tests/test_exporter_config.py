@@ -39,14 +39,19 @@ def test_load_config(tmp_path: Path) -> None:
     path.write_text(TOML)
     config = load_config(path)
     acme, globex = config.tenants
-    assert acme.name == "acme" and acme.region == "fra1"
+    assert acme.name == "acme"
+    assert acme.region == "fra1"
     assert acme.output == tmp_path / "out" / "acme.ndjson.gz"
     assert acme.gzip is True  # from the suffix
-    assert acme.earliest == "-7d" and acme.latest == "now"
-    assert acme.concurrency == 2 and acme.rate_limit == 5.0
+    assert acme.earliest == "-7d"
+    assert acme.latest == "now"
+    assert acme.concurrency == 2
+    assert acme.rate_limit == 5.0
     assert acme.resolve_api_key({"ACME_KEY": "k1"}) == "k1"
-    assert globex.output == Path("/abs/globex.ndjson") and globex.gzip is True
-    assert globex.time_shards == 4 and globex.base_url == "http://127.0.0.1:1"
+    assert globex.output == Path("/abs/globex.ndjson")
+    assert globex.gzip is True
+    assert globex.time_shards == 4
+    assert globex.base_url == "http://127.0.0.1:1"
     assert globex.resolve_api_key({}) == "inline-secret"
     # The key never shows in a repr.
     assert "inline-secret" not in repr(config)

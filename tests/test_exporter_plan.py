@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def test_split_window_covers_every_instant_once_newest_first(
     # Newest first, adjacent, no shared instant, no gap, exact ends.
     assert pieces[0].latest == window.latest
     assert pieces[-1].earliest == window.earliest
-    for newer, older in zip(pieces, pieces[1:]):
+    for newer, older in itertools.pairwise(pieces):
         assert older.latest + TICK == newer.earliest
     assert all(p.earliest <= p.latest for p in pieces)
 
@@ -118,12 +119,15 @@ def test_item_state_split_then_finish() -> None:
     split = state.split_current()
     assert split is not None
     newer, older = split.segments
-    assert newer.latest == window.latest and older.earliest == window.earliest
+    assert newer.latest == window.latest
+    assert older.earliest == window.earliest
     assert split.splits == 1
     # Once events of a segment are written it may no longer be split.
     assert split.wrote(10, 1, {"offset": 1}).split_current() is None
     after = split.finish_segment()
-    assert after.segments == (older,) and not after.done and after.token is None
+    assert after.segments == (older,)
+    assert not after.done
+    assert after.token is None
     assert after.finish_segment().done
 
 
@@ -162,7 +166,7 @@ def test_item_state_does_not_split_below_a_second() -> None:
     ],
 )
 def test_item_state_rejects_malformed_checkpoints(bad: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"checkpoint|window|integer"):
         ItemState.from_json(bad)
 
 
