@@ -1,6 +1,10 @@
 """sekoia-async: an async-first Python SDK for the Sekoia.io REST API."""
 
-from ._client import SekoiaClient
+from ._client import SekoiaClient, StreamResponse
+from ._transport.config import REGIONS, Timeout
+from ._transport.pool import SessionPool
+from ._transport.retry import RetryPolicy
+from ._transport.stats import ClientStats
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -26,6 +30,7 @@ from .errors import (
 )
 
 __all__ = [
+    "REGIONS",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -33,11 +38,13 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
+    "ClientStats",
     "ConfigurationError",
     "ConflictError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryPolicy",
     "SearchJobCanceled",
     "SearchJobError",
     "SearchJobExpired",
@@ -46,6 +53,9 @@ __all__ = [
     "SekoiaClient",
     "SekoiaError",
     "ServerError",
+    "SessionPool",
+    "StreamResponse",
+    "Timeout",
     "UnprocessableEntityError",
     "__version__",
 ]

@@ -1,0 +1,64 @@
+"""Client-side rate limits: a token bucket on anyio with an injectable clock.
+
+The bucket is a GCRA ("virtual scheduling") limiter: each ``acquire`` reserves the next free slot
+with plain arithmetic and then sleeps until it, so callers are served in call order, no lock or
+background task is needed, and the uncontended path does not yield to the event loop. ``reserve``
+is the pure part (clock in, wait out) and is tested without an event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+__all__ = ["TokenBucket"]
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions per second on average, with bursts of ``burst``.
+
+    ``burst`` defaults to one second's worth of tokens (at least 1). ``clock`` and ``sleep`` can
+    be replaced by a virtual clock in tests.
+    """
+
+    __slots__ = ("_clock", "_interval", "_sleep", "_tat", "_tolerance", "burst", "rate")
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate limit must be a positive number of requests/s, not {rate!r}")
+        if burst is None:
+            burst = max(1, int(rate))
+        if burst < 1:
+            raise ValueError(f"burst must be at least 1, not {burst!r}")
+        self.rate = float(rate)
+        self.burst = burst
+        self._interval = 1.0 / self.rate
+        self._tolerance = (burst - 1) * self._interval
+        self._clock = clock
+        self._sleep = sleep
+        self._tat = float("-inf")  # theoretical arrival time of the next conforming request
+
+    def __repr__(self) -> str:
+        return f"TokenBucket(rate={self.rate:g}, burst={self.burst})"
+
+    def reserve(self, now: float) -> float:
+        """Take the next slot at time ``now``; return how long to wait before using it."""
+        tat = self._tat if self._tat > now else now
+        self._tat = tat + self._interval
+        wait = tat - self._tolerance - now
+        return wait if wait > 0 else 0.0
+
+    async def acquire(self) -> None:
+        """Wait for a token."""
+        wait = self.reserve(self._clock())
+        if wait > 0:
+            await self._sleep(wait)
