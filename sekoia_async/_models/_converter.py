@@ -3,7 +3,8 @@
 - Timestamps: alerts send Unix integer seconds, cases/jobs/assets send ISO 8601 strings; both
   become timezone-aware ``datetime`` (UTC when the string has no zone).
 - Forward compatibility: unknown fields are ignored by structuring but every model keeps the
-  server's dict in ``raw``; a missing optional field defaults to None.
+  server's dict in ``raw`` (nested models too); a missing optional field defaults to None and a
+  ``null`` or missing collection (tuple / list / dict field) becomes an empty one.
 - Closed sets are enums, but an unknown value from the server must not break parsing: enum
   fields are typed ``Enum | str`` and keep the raw string when it is not a known member.
 """
@@ -16,12 +17,17 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from .._times import parse_time
 
 __all__ = ["converter", "parse_datetime", "structure"]
 
 T = TypeVar("T")
 
 converter = cattrs.Converter(forbid_extra_keys=False)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -38,10 +44,16 @@ def parse_datetime(value: Any) -> datetime:
         text = value.strip()
         if text.lstrip("-").isdigit():
             return parse_datetime(int(text))
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        # Only absolute ISO 8601 here: a stored timestamp is never "now" or "-30d".
+        if text[:1].isdigit():
+            try:
+                return parse_time(text, now=_EPOCH)
+            except ValueError:
+                # Forms the shared grammar does not cover (e.g. offsets with seconds).
+                if text.endswith(("Z", "z")):
+                    text = text[:-1] + "+00:00"
+                parsed = datetime.fromisoformat(text)
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     raise TypeError(f"not a timestamp: {value!r}")
 
 
@@ -75,8 +87,66 @@ def _enum_or_str_factory(tp: Any) -> Any:
 converter.register_structure_hook_factory(_is_enum_or_str, _enum_or_str_factory)
 
 
+def _has_raw(tp: Any) -> bool:
+    return isinstance(tp, type) and attrs.has(tp) and "raw" in attrs.fields_dict(tp)
+
+
+def _with_raw_factory(cls: Any) -> Any:
+    # Every model with a ``raw`` field, nested ones included, keeps the dict it was built from.
+    base = make_dict_structure_fn(cls, converter)
+
+    def hook(value: Any, tp: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a JSON object for {cls.__name__}, got {value!r:.80}")
+        return base({**value, "raw": value}, tp)
+
+    return hook
+
+
+converter.register_structure_hook_factory(_has_raw, _with_raw_factory)
+
+
+def _is_homogeneous_collection(tp: Any) -> bool:
+    origin = getattr(tp, "__origin__", None)
+    args: tuple[Any, ...] = tuple(getattr(tp, "__args__", ()))
+    if origin is tuple:
+        return len(args) == 2 and args[1] is Ellipsis
+    return origin in (list, dict)
+
+
+def _null_as_empty_factory(tp: Any) -> Any:
+    # Servers send ``null`` for empty collections (spec: x-nullable arrays); models expose an
+    # empty collection instead so callers never have to write ``alert.ttps or ()``.
+    origin = tp.__origin__
+    args = tp.__args__
+    if origin is dict:
+        key_t, val_t = args
+
+        def dict_hook(value: Any, _: Any) -> Any:
+            if value is None:
+                return {}
+            return {
+                converter.structure(k, key_t): converter.structure(v, val_t)
+                for k, v in value.items()
+            }
+
+        return dict_hook
+    item_t = args[0]
+    container = tuple if origin is tuple else list
+
+    def seq_hook(value: Any, _: Any) -> Any:
+        if value is None:
+            return container()
+        if isinstance(value, (str, bytes, dict)):
+            raise TypeError(f"expected a JSON array, got {value!r:.80}")
+        return container(converter.structure(v, item_t) for v in value)
+
+    return seq_hook
+
+
+converter.register_structure_hook_factory(_is_homogeneous_collection, _null_as_empty_factory)
+
+
 def structure(data: Any, cls: type[T]) -> T:
-    """Structure an API dict into ``cls``; a ``raw`` field (if the class has one) gets the dict."""
-    if isinstance(data, dict) and attrs.has(cls) and "raw" in attrs.fields_dict(cls):
-        data = {**data, "raw": data}
+    """Structure an API dict into ``cls``; every model on the way keeps its dict in ``raw``."""
     return converter.structure(data, cls)

@@ -1,0 +1,217 @@
+"""AsyncPager: auto-pagination over Sekoia's list endpoints, with concurrent page fetches.
+
+Design (why it looks like this):
+
+- The pager is driven by the consumer. Each ``__anext__`` that finds its buffer empty fetches
+  the next *batch* of pages inside its own task group and leaves the task group before it
+  returns. No task ever outlives an ``__anext__`` call, so breaking out of ``async for``,
+  cancelling the consumer or dropping the pager leaks nothing and needs no cleanup; there is no
+  async generator whose finalisation would be left to the garbage collector, and no task group
+  held across a ``yield`` (which anyio forbids when the generator is closed from elsewhere).
+- The first page is fetched alone. Once a page has told the ``total``, the following pages are
+  fetched ``concurrency`` at a time (bounded: at most ``concurrency * page_size`` items are
+  buffered), and delivered in offset order, each exactly once. Endpoints that only say
+  ``has_more`` (or nothing) are read one page at a time.
+- A failed page raises its own error (e.g. ``NotFoundError``), never an ExceptionGroup; the
+  other fetches of its batch are cancelled.
+- Which pages to fetch is decided by a pure planner (``_page_plan.PagePlanner``).
+
+``async with pager:`` / ``await pager.aclose()`` are supported so that code written for
+resources needing cleanup works unchanged; after ``aclose()`` the pager refuses to iterate.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+import attrs
+
+from ._page_plan import PagePlanner
+
+__all__ = ["AsyncPager", "Page", "PageFetcher"]
+
+T = TypeVar("T")
+
+#: ``fetch(limit, offset) -> (items, total, has_more)``: one request for one page.
+PageFetcher = Callable[[int, int], Awaitable[tuple[Sequence[T], int | None, bool | None]]]
+
+DEFAULT_CONCURRENCY = 4
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a list endpoint: its items, its offset, and what the server said about the
+    rest (``total`` and ``has_more``, each None when the endpoint does not send it)."""
+
+    items: tuple[T, ...]
+    offset: int
+    total: int | None = None
+    has_more: bool | None = None
+
+
+class AsyncPager(Generic[T]):
+    """Iterate over every item of a list endpoint: ``async for alert in client.alerts.list()``.
+
+    ``pages()`` iterates page by page, ``await first_page()`` fetches only the first page.
+    ``max_items`` caps the number of items; ``concurrency`` bounds the pages fetched at once.
+    """
+
+    def __init__(
+        self,
+        fetch: PageFetcher[T],
+        *,
+        page_size: int,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_page_size: int | None = None,
+    ) -> None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(f"limit (page size) must be a positive integer, got {page_size!r}")
+        if max_page_size is not None and page_size > max_page_size:
+            raise ValueError(
+                f"limit={page_size} is larger than this endpoint accepts: use 1..{max_page_size}"
+            )
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
+            raise ValueError(f"max_items must be a non-negative integer or None, got {max_items!r}")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+        self._fetch = fetch
+        self.page_size = page_size
+        self.max_items = max_items
+        self.concurrency = concurrency
+        self._closed = False
+
+    @classmethod
+    def page_numbered(
+        cls,
+        fetch_page: PageFetcher[T],
+        *,
+        page_size: int,
+        first_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_page_size: int | None = None,
+    ) -> AsyncPager[T]:
+        """A pager over an endpoint paged by number: ``fetch_page(limit, page)``."""
+
+        async def fetch(limit: int, offset: int) -> tuple[Sequence[T], int | None, bool | None]:
+            # The planner keeps offsets aligned on the page size, so this division is exact.
+            return await fetch_page(limit, offset // limit + first_page)
+
+        return cls(
+            fetch,
+            page_size=page_size,
+            max_items=max_items,
+            concurrency=concurrency,
+            max_page_size=max_page_size,
+        )
+
+    def _planner(self) -> PagePlanner:
+        if self._closed:
+            raise RuntimeError("this pager was closed; call the list method again for a new one")
+        return PagePlanner(
+            page_size=self.page_size, window=self.concurrency, max_items=self.max_items
+        )
+
+    def pages(self) -> AsyncIterator[Page[T]]:
+        """Iterate page by page (pages fetched concurrently once the total is known)."""
+        return _PageIterator(self._fetch, self._planner())
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return _ItemIterator(_PageIterator(self._fetch, self._planner()))
+
+    async def first_page(self) -> Page[T]:
+        """Only the first page (one request), e.g. to read ``total``."""
+        planner = self._planner()
+        offset = planner.next_batch()
+        if not offset:
+            return Page(items=(), offset=0)
+        items, total, has_more = await self._fetch(planner.limit, 0)
+        keep = planner.record(0, len(items), total, has_more)
+        return Page(items=tuple(items[:keep]), offset=0, total=total, has_more=has_more)
+
+    async def aclose(self) -> None:
+        """Refuse further iteration. Nothing else to release: no task outlives an iteration step."""
+        self._closed = True
+
+    async def __aenter__(self) -> AsyncPager[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPager(page_size={self.page_size}, max_items={self.max_items}, "
+            f"concurrency={self.concurrency})"
+        )
+
+
+class _PageIterator(AsyncIterator[Page[T]]):
+    """Delivers pages in order; refills its buffer one planned batch at a time."""
+
+    def __init__(self, fetch: PageFetcher[T], planner: PagePlanner) -> None:
+        self._fetch = fetch
+        self._planner = planner
+        self._ready: deque[Page[T]] = deque()
+
+    async def __anext__(self) -> Page[T]:
+        while not self._ready:
+            batch = self._planner.next_batch()
+            if not batch:
+                raise StopAsyncIteration
+            await self._fetch_batch(batch)
+        return self._ready.popleft()
+
+    async def _fetch_batch(self, offsets: list[int]) -> None:
+        limit = self._planner.limit
+        results: list[Any] = [None] * len(offsets)
+        errors: list[BaseException | None] = [None] * len(offsets)
+        if len(offsets) == 1:
+            results[0] = await self._fetch(limit, offsets[0])
+        else:
+            async with anyio.create_task_group() as tg:
+
+                async def one(i: int, offset: int) -> None:
+                    try:
+                        results[i] = await self._fetch(limit, offset)
+                    except Exception as exc:
+                        # Keep the error to raise it bare (not in an ExceptionGroup) once the
+                        # task group is gone; the other pages of the batch are pointless now.
+                        errors[i] = exc
+                        tg.cancel_scope.cancel()
+
+                for i, offset in enumerate(offsets):
+                    tg.start_soon(one, i, offset)
+            for error in errors:
+                if error is not None:
+                    raise error
+        for offset, (items, total, has_more) in zip(offsets, results, strict=True):
+            keep = self._planner.record(offset, len(items), total, has_more)
+            if keep or offset == 0:
+                self._ready.append(
+                    Page(items=tuple(items[:keep]), offset=offset, total=total, has_more=has_more)
+                )
+
+
+class _ItemIterator(AsyncIterator[T]):
+    def __init__(self, pages: _PageIterator[T]) -> None:
+        self._pages = pages
+        self._items: deque[T] = deque()
+
+    async def __anext__(self) -> T:
+        while not self._items:
+            page = await self._pages.__anext__()
+            self._items.extend(page.items)
+        return self._items.popleft()
