@@ -92,7 +92,8 @@ def test_poll_policy_rejects_bad_settings(kw: dict[str, float]) -> None:
 
 def test_spec_resolves_relative_window_and_keeps_inputs() -> None:
     s = spec(max_events=50, options={"term_lang": "dork"})
-    assert s.earliest == "-30d" and s.latest == "now"
+    assert s.earliest == "-30d"
+    assert s.latest == "now"
     assert s.earliest_resolved == "2026-01-01T12:00:00.000000+00:00"
     assert s.latest_resolved == "2026-01-31T12:00:00.000000+00:00"
     assert s.job_body() == {
@@ -174,12 +175,14 @@ def test_failed_and_canceled_jobs() -> None:
     m.start(0.0)
     action = m.job_created("j", 4, 0, now=0.0, message="unparsable query at 12")
     assert isinstance(action, Fail)
-    assert action.kind is FailKind.FAILED and "unparsable query at 12" in action.message
+    assert action.kind is FailKind.FAILED
+    assert "unparsable query at 12" in action.message
     m = machine()
     m.start(0.0)
     m.job_created("j", 0, 0, now=0.0)
     action = m.job_observed(3, 0, False, now=1.0)
-    assert isinstance(action, Fail) and action.kind is FailKind.CANCELED
+    assert isinstance(action, Fail)
+    assert action.kind is FailKind.CANCELED
 
 
 def test_start_deadline_clamps_the_last_wait_then_times_out() -> None:
@@ -189,7 +192,8 @@ def test_start_deadline_clamps_the_last_wait_then_times_out() -> None:
     assert m.deadline == 2.0
     assert m.job_observed(0, 0, False, now=1.5) == PollJob(0.5)  # clamped to the deadline
     action = m.job_observed(0, 0, False, now=2.0)
-    assert isinstance(action, Fail) and action.kind is FailKind.TIMEOUT
+    assert isinstance(action, Fail)
+    assert action.kind is FailKind.TIMEOUT
     assert "start_timeout=2s" in action.message
 
 
@@ -200,7 +204,8 @@ def test_run_deadline_counts_from_start() -> None:
     m.job_observed(1, 0, False, now=5.0)  # started at 5: the run deadline is 8
     assert m.deadline == 8.0
     action = m.job_observed(1, 0, False, now=8.5)
-    assert isinstance(action, Fail) and "run_timeout=3s" in action.message
+    assert isinstance(action, Fail)
+    assert "run_timeout=3s" in action.message
     m2 = machine(start_timeout=10.0, run_timeout=3.0)
     m2.start(0.0)
     m2.job_created("j", 1, 0, now=0.0)
@@ -218,7 +223,8 @@ def test_done_without_total_fails_clearly() -> None:
     m = machine()
     m.start(0.0)
     action = m.job_created("j", 2, None, now=0.0)
-    assert isinstance(action, Fail) and "no total" in action.message
+    assert isinstance(action, Fail)
+    assert "no total" in action.message
 
 
 def test_max_events_caps_the_page_plan() -> None:
@@ -253,8 +259,10 @@ def test_short_page_is_retried_then_fails() -> None:
     assert m.page_received(req, 40, 0) == PageRetry(0.5)
     assert m.page_received(req, 0, 1) == PageRetry(0.75)
     failed = m.page_received(req, 0, 2)
-    assert isinstance(failed, Fail) and failed.kind is FailKind.SHORT_PAGE
-    assert "offset 0" in failed.message and "3 times" in failed.message
+    assert isinstance(failed, Fail)
+    assert failed.kind is FailKind.SHORT_PAGE
+    assert "offset 0" in failed.message
+    assert "3 times" in failed.message
 
 
 def test_expiry_while_paging_fails_with_expired() -> None:
@@ -262,7 +270,8 @@ def test_expiry_while_paging_fails_with_expired() -> None:
     m.start(0.0)
     m.job_created("j", 2, 300, now=0.0)
     action = m.job_missing(1.0)
-    assert isinstance(action, Fail) and action.kind is FailKind.EXPIRED
+    assert isinstance(action, Fail)
+    assert action.kind is FailKind.EXPIRED
 
 
 # -- resume -----------------------------------------------------------------------------------
@@ -292,7 +301,8 @@ def test_resume_of_expired_job_recreates_it_once_and_skips_delivered(via_404: bo
     m2.job_missing(0.0)
     m2.job_created("new", 0, 0, now=0.0)
     action = m2.job_missing(1.0)
-    assert isinstance(action, Fail) and action.kind is FailKind.EXPIRED
+    assert isinstance(action, Fail)
+    assert action.kind is FailKind.EXPIRED
 
 
 def test_resume_past_a_smaller_recreated_result_has_nothing_left() -> None:
@@ -312,8 +322,10 @@ def test_checkpoint_token_round_trips_through_json() -> None:
     m.job_created("j-1", 2, 300, now=0.0)
     token = encode_token(m.checkpoint(137))
     text = json.dumps(token)
-    assert token["version"] == TOKEN_VERSION and token["offset"] == 137
-    assert token["job_uuid"] == "j-1" and token["total"] == 300
+    assert token["version"] == TOKEN_VERSION
+    assert token["offset"] == 137
+    assert token["job_uuid"] == "j-1"
+    assert token["total"] == 300
     assert token["window"]["earliest"] == "-30d"
     assert token["window"]["earliest_resolved"].startswith("2026-01-01T12:00:00")
     back = decode_token(text)
@@ -323,7 +335,9 @@ def test_checkpoint_token_round_trips_through_json() -> None:
 def test_checkpoint_before_the_job_exists() -> None:
     m = machine()
     token = encode_token(m.checkpoint())
-    assert token["job_uuid"] is None and token["offset"] == 0 and token["total"] is None
+    assert token["job_uuid"] is None
+    assert token["offset"] == 0
+    assert token["total"] is None
     assert decode_token(token).job_uuid is None
 
 
@@ -366,10 +380,10 @@ def test_token_with_consistent_digest_but_bad_fields_is_rejected() -> None:
         decode_token(forged(page_size=5000))
     with pytest.raises(ValueError, match="'offset' has the wrong type"):
         decode_token(forged(offset="1"))
+    body = forged()
+    del body["total"]
+    body["digest"] = cp._digest({k: v for k, v in body.items() if k != "digest"})
     with pytest.raises(ValueError, match="missing 'total'"):
-        body = forged()
-        del body["total"]
-        body["digest"] = cp._digest({k: v for k, v in body.items() if k != "digest"})
         decode_token(body)
 
 
