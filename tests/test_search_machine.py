@@ -82,7 +82,7 @@ def test_poll_policy_uses_its_own_rng() -> None:
     "kw",
     [{"initial": 0}, {"factor": 0.5}, {"cap": -1}, {"jitter": 1.0}, {"initial": 5, "cap": 1}],
 )
-def test_poll_policy_rejects_bad_settings(kw: dict[str, float]) -> None:
+def test_poll_policy_rejects_bad_settings(kw: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="PollPolicy"):
         PollPolicy(**kw)
 
