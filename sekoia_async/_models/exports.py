@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["EventField", "ExportJob", "FieldValue"]
+__all__ = ["EventField", "ExportJob", "FieldValue", "S3Destination"]
 
 
 @attrs.frozen
@@ -43,3 +43,25 @@ class ExportJob:
     task_uuid: str | None = None
     status: str | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.frozen
+class S3Destination:
+    """Your own S3 bucket as the target of a bulk export (instead of Sekoia's storage).
+
+    The secrets never appear in repr.
+    """
+
+    bucket_name: str
+    access_key_id: str
+    secret_access_key: str = attrs.field(repr=False)
+    prefix: str | None = None
+    endpoint_url: str | None = None
+    region_name: str | None = None
+    sse_customer_key: str | None = attrs.field(default=None, repr=False)
+    sse_customer_algorithm: str | None = None
+    sse_customer_key_md5: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """The ``s3`` object of the export request body (unset fields left out)."""
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
