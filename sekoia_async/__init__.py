@@ -1,6 +1,23 @@
 """sekoia-async: an async-first Python SDK for the Sekoia.io REST API."""
 
 from ._client import SekoiaClient, StreamResponse
+from ._helpers.polling import OperationFailed, OperationTimeout
+from ._models.assets import (
+    Asset,
+    AssetAttribute,
+    AssetCriticity,
+    AssetSource,
+    AssetType,
+    LegacyAsset,
+    NamedRef,
+)
+from ._models.community import Community, Invitation, Role, User, UserCommunity
+from ._models.exports import EventField, ExportJob, FieldValue, S3Destination
+from ._models.intakes import Entity, EntityRef, Intake
+from ._models.queries import QueryRun, QueryRunStatus
+from ._models.tasks import Task, TaskStatus
+from ._resources.events_export import EventsExport
+from ._resources.queries import QueryRows
 from ._transport.config import REGIONS, Timeout
 from ._transport.pool import SessionPool
 from ._transport.retry import RetryPolicy
@@ -35,16 +52,39 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "Asset",
+    "AssetAttribute",
+    "AssetCriticity",
+    "AssetSource",
+    "AssetType",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
     "ClientStats",
+    "Community",
     "ConfigurationError",
     "ConflictError",
+    "Entity",
+    "EntityRef",
+    "EventField",
+    "EventsExport",
+    "ExportJob",
+    "FieldValue",
+    "Intake",
+    "Invitation",
+    "LegacyAsset",
+    "NamedRef",
     "NotFoundError",
+    "OperationFailed",
+    "OperationTimeout",
     "PermissionDeniedError",
+    "QueryRows",
+    "QueryRun",
+    "QueryRunStatus",
     "RateLimitError",
     "RetryPolicy",
+    "Role",
+    "S3Destination",
     "SearchJobCanceled",
     "SearchJobError",
     "SearchJobExpired",
@@ -55,7 +95,11 @@ __all__ = [
     "ServerError",
     "SessionPool",
     "StreamResponse",
+    "Task",
+    "TaskStatus",
     "Timeout",
     "UnprocessableEntityError",
+    "User",
+    "UserCommunity",
     "__version__",
 ]
