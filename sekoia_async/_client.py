@@ -142,9 +142,9 @@ class SekoiaClient:
     SEKOIA_REGION (default ``fra1``). ``pool``: a shared SessionPool (the client then never
     closes it); without one the client owns a private pool. ``timeout``: a Timeout or seconds
     per attempt. ``max_retries`` / ``retry``: retry settings (RetryPolicy). ``rate_limit``:
-    requests/s for this client (None: only the pool's limit). ``max_concurrency``: in-flight
-    requests of this client. ``ssl``: an SSLContext (custom CA); ``insecure_skip_tls_verify``
-    disables certificate checks (never do this in production).
+    requests/s (or a TokenBucket) for this client (None: only the pool's limit).
+    ``max_concurrency``: in-flight requests of this client. ``ssl``: an SSLContext (custom
+    CA); ``insecure_skip_tls_verify`` disables certificate checks (never in production).
     """
 
     def __init__(
@@ -156,7 +156,7 @@ class SekoiaClient:
         pool: SessionPool | None = None,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
-        rate_limit: float | None = None,
+        rate_limit: float | TokenBucket | None = None,
         max_concurrency: int | None = None,
         user_agent: str | None = None,
         retry: RetryPolicy | None = None,
@@ -179,8 +179,8 @@ class SekoiaClient:
             raise ConfigurationError(f"max_concurrency must be >= 1 or None, not {max_concurrency}")
         self.max_concurrency = max_concurrency
         self._semaphore = anyio.Semaphore(max_concurrency) if max_concurrency else None
-        self.rate_limit = rate_limit
-        self._limiter = TokenBucket(rate_limit) if rate_limit is not None else None
+        self._limiter = TokenBucket.coerce(rate_limit)
+        self.rate_limit: float | None = self._limiter.rate if self._limiter else None
         if ssl is not None and insecure_skip_tls_verify:
             raise ConfigurationError(
                 "pass either ssl=... or insecure_skip_tls_verify=True, not both"
@@ -291,7 +291,7 @@ class SekoiaClient:
         api_key: str | None = None,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
-        rate_limit: float | None = _UNSET,
+        rate_limit: float | TokenBucket | None = _UNSET,
         max_concurrency: int | None = _UNSET,
         retry: RetryPolicy | None = None,
         user_agent: str | None = None,
@@ -302,23 +302,19 @@ class SekoiaClient:
         both. Without ``rate_limit`` the copy shares this client's rate limiter.
         """
         self._check_open()
-        clone = SekoiaClient(
+        return SekoiaClient(
             api_key if api_key is not None else self._api_key,
             base_url=self.base_url,
             pool=self._pool,
             timeout=timeout if timeout is not None else self.timeout,
             max_retries=max_retries,
             retry=retry if retry is not None else self.retry,
-            rate_limit=None if rate_limit is _UNSET else rate_limit,
+            rate_limit=self._limiter if rate_limit is _UNSET else rate_limit,
             max_concurrency=self.max_concurrency if max_concurrency is _UNSET else max_concurrency,
             user_agent=user_agent or self.user_agent,
             ssl=self._ssl_context,
             insecure_skip_tls_verify=self._insecure,
         )
-        if rate_limit is _UNSET:
-            clone.rate_limit = self.rate_limit
-            clone._limiter = self._limiter
-        return clone
 
     # -- requests --------------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ class SessionPool:
 
     ``limit`` bounds open connections in total and ``limit_per_host`` per host (0: no bound);
     ``rate_limit`` (requests/s, ``None`` to disable, default 50) is shared by all clients on the
-    pool because Sekoia's WAF counts requests per egress IP. The aiohttp session is created on
+    pool because Sekoia's WAF counts requests per egress IP. ``trust_env=True`` honours the
+    HTTP(S)_PROXY environment variables. The aiohttp session is created on
     first use inside the running event loop. Use ``async with SessionPool() as pool:`` or
     ``await pool.aclose()``; clients given a pool never close it.
     """
@@ -27,22 +28,24 @@ class SessionPool:
         self,
         limit: int = 100,
         limit_per_host: int = 0,
-        rate_limit: float | None = 50.0,
+        rate_limit: float | TokenBucket | None = 50.0,
         *,
         rate_burst: int | None = None,
         keepalive_timeout: float = 15.0,
         ttl_dns_cache: int | None = 300,
         ssl: _ssl.SSLContext | None = None,
+        trust_env: bool = False,
     ) -> None:
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0 (0 means no bound)")
         self.limit = limit
         self.limit_per_host = limit_per_host
-        self.rate_limit = rate_limit
-        self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit is not None else None
+        self._limiter = TokenBucket.coerce(rate_limit, rate_burst)
+        self.rate_limit = self._limiter.rate if self._limiter is not None else None
         self._keepalive_timeout = keepalive_timeout
         self._ttl_dns_cache = ttl_dns_cache
         self._ssl = ssl
+        self._trust_env = trust_env
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -81,7 +84,7 @@ class SessionPool:
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=True,
             raise_for_status=False,
-            trust_env=False,
+            trust_env=self._trust_env,
         )
         return self._session
 

@@ -47,6 +47,17 @@ class TokenBucket:
         self._sleep = sleep
         self._tat = float("-inf")  # theoretical arrival time of the next conforming request
 
+    @classmethod
+    def coerce(
+        cls, value: float | TokenBucket | None, burst: int | None = None
+    ) -> TokenBucket | None:
+        """A bucket from a rate in requests/s, an existing bucket (shared as is) or None."""
+        if value is None or isinstance(value, TokenBucket):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"rate_limit must be requests per second or None, not {value!r}")
+        return cls(value, burst)
+
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}, burst={self.burst})"
 
