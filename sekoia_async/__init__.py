@@ -20,6 +20,7 @@ from ._resources.events_export import EventsExport
 from ._resources.queries import QueryRows
 from ._transport.config import REGIONS, Timeout
 from ._transport.pool import SessionPool
+from ._transport.ratelimit import TokenBucket
 from ._transport.retry import RetryPolicy
 from ._transport.stats import ClientStats
 from ._version import __version__
@@ -98,6 +99,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "Timeout",
+    "TokenBucket",
     "UnprocessableEntityError",
     "User",
     "UserCommunity",
