@@ -136,7 +136,7 @@ class Exporter:
 
     async def run(self) -> ExportResult:
         """Run the export; a tenant's failure is recorded in its progress, never raised."""
-        from ..._transport import SessionPool
+        from ..._transport.pool import SessionPool
 
         started = time.monotonic()
         async with (
