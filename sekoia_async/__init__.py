@@ -2,6 +2,8 @@
 
 from ._client import SekoiaClient, StreamResponse
 from ._helpers.polling import OperationFailed, OperationTimeout
+from ._helpers.search.policy import PollPolicy
+from ._helpers.search.stream import SearchResults, SearchStats
 from ._models.assets import (
     Asset,
     AssetAttribute,
@@ -12,6 +14,7 @@ from ._models.assets import (
     NamedRef,
 )
 from ._models.community import Community, Invitation, Role, User, UserCommunity
+from ._models.events import EventsPage, SearchJob, SearchJobStatus
 from ._models.exports import EventField, ExportJob, FieldValue, S3Destination
 from ._models.intakes import Entity, EntityRef, Intake
 from ._models.queries import QueryRun, QueryRunStatus
@@ -69,6 +72,7 @@ __all__ = [
     "EntityRef",
     "EventField",
     "EventsExport",
+    "EventsPage",
     "ExportJob",
     "FieldValue",
     "Intake",
@@ -79,6 +83,7 @@ __all__ = [
     "OperationFailed",
     "OperationTimeout",
     "PermissionDeniedError",
+    "PollPolicy",
     "QueryRows",
     "QueryRun",
     "QueryRunStatus",
@@ -86,11 +91,15 @@ __all__ = [
     "RetryPolicy",
     "Role",
     "S3Destination",
+    "SearchJob",
     "SearchJobCanceled",
     "SearchJobError",
     "SearchJobExpired",
     "SearchJobFailed",
+    "SearchJobStatus",
     "SearchJobTimeout",
+    "SearchResults",
+    "SearchStats",
     "SekoiaClient",
     "SekoiaError",
     "ServerError",
