@@ -21,7 +21,7 @@ from .._models.events import EventsPage, SearchJob
 from .._times import format_time, parse_time
 from .._transport.paths import quote_path_param
 from ..errors import APIResponseValidationError
-from ._base import Resource
+from .events_export import EventsExportMixin
 
 __all__ = ["DEFAULT_RUN_TIMEOUT", "DEFAULT_START_TIMEOUT", "EventsResource"]
 
@@ -55,8 +55,8 @@ def _job(data: Any) -> SearchJob:
     return structure(data, SearchJob)
 
 
-class EventsResource(Resource):
-    """``client.events``: event search jobs and streaming search."""
+class EventsResource(EventsExportMixin):
+    """``client.events``: event search jobs, streaming search, field statistics and export."""
 
     __slots__ = ()
 
