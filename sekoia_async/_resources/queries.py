@@ -198,6 +198,11 @@ class QueriesResource(Resource):
                 lines: AsyncIterator[bytes] | None = None
             else:
                 lines = response.iter_lines()
+                aclose = getattr(lines, "aclose", None)
+                if aclose is not None:
+                    # Close the line reader here, not at garbage collection, if the caller
+                    # leaves the block before the last row.
+                    stack.push_async_callback(aclose)
             yield QueryRows(run, lines)
 
     @contextlib.asynccontextmanager
