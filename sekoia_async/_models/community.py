@@ -91,6 +91,7 @@ class Invitation:
     status: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    expires_at: datetime | None = None
+    expire_at: datetime | None = None
     created_by: str | None = None
+    created_by_type: str | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -46,7 +46,10 @@ class Task:
     error: Any = None
     type: str | None = None
     created_at: datetime | None = None
+    created_by: str | None = None
+    created_by_type: str | None = None
     updated_at: datetime | None = None
+    ended_at: datetime | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
