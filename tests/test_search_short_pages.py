@@ -71,6 +71,11 @@ async def client(api: tuple[ShortPages, str]) -> AsyncIterator[SekoiaClient]:
         yield c
 
 
+async def drain(results: AsyncIterator[dict[str, Any]], into: list[dict[str, Any]]) -> None:
+    async for event in results:
+        into.append(event)
+
+
 def ids(events: list[dict[str, Any]]) -> list[str]:
     return [e["__event_id"] for e in events]
 
@@ -96,8 +101,7 @@ async def test_persistently_short_page_raises_after_the_events_before_it(
     got: list[dict[str, Any]] = []
     async with client.events.search("", page_size=100, concurrency=4, poll=FAST) as results:
         with pytest.raises(SearchJobError, match="returned 10 events at offset 500") as info:
-            async for event in results:
-                got.append(event)
+            await drain(results, got)
     # Everything before the bad page was delivered, in order; nothing after it; no skip.
     assert ids(got) == ids(fake.events[:500])
     assert fake.page_requests.count(500) == 4  # first try + 3 retries, then it gave up
