@@ -6,7 +6,7 @@ The emulator never serves a short page, so these tests use a minimal search API 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import pytest
@@ -71,7 +71,7 @@ async def client(api: tuple[ShortPages, str]) -> AsyncIterator[SekoiaClient]:
         yield c
 
 
-async def drain(results: AsyncIterator[dict[str, Any]], into: list[dict[str, Any]]) -> None:
+async def drain(results: AsyncIterable[dict[str, Any]], into: list[dict[str, Any]]) -> None:
     async for event in results:
         into.append(event)
 
