@@ -17,13 +17,18 @@ import anyio
 import attrs
 
 from .._helpers.pagination import AsyncPager
-from .._helpers.polling import ProgressCallback, notify
+from .._helpers.polling import ProgressCallback, notify, poll_until_done
 from .._helpers.search.policy import PollPolicy
 from .._models._converter import structure
 from .._models.exports import EventField, ExportJob, S3Destination
 from .._models.tasks import Task
 from .._transport.paths import quote_path_param
-from ..errors import APIResponseValidationError
+from ..errors import (
+    APIResponseValidationError,
+    SearchJobCanceled,
+    SearchJobExpired,
+    SearchJobFailed,
+)
 from ._base import Resource
 from ._listing import offset_pager
 from .tasks import DEFAULT_TASK_MAX_WAIT, TasksResource
@@ -187,15 +192,22 @@ class EventsExportMixin(Resource):
         max_wait: float | None = DEFAULT_TASK_MAX_WAIT,
         progress: ProgressCallback | None = None,
     ) -> EventsExport:
-        """Export a finished search job's events server-side and wait for the file.
+        """Export a search job's events server-side and wait for the file.
 
+        Waits for the job to be done first, so it can follow ``create_search_job``.
         ``progress`` (sync or async) is called with each observed ``Task`` (``progress`` out
-        of ``total`` events). Raises OperationFailed if the export fails, OperationTimeout
+        of ``total`` events). Raises SearchJobFailed/SearchJobCanceled/SearchJobExpired if
+        the job cannot be exported, OperationFailed if the export fails, OperationTimeout
         after ``max_wait`` seconds.
         """
+        export_body(fields, s3)  # refuse bad arguments before any request
+        policy = poll or PollPolicy()
+        deadline = None if max_wait is None else anyio.current_time() + max_wait
+        await self._wait_search_job(job_uuid, policy, max_wait)
         task_uuid = await self.start_export(job_uuid, fields, s3=s3)
+        remaining = None if deadline is None else max(0.0, deadline - anyio.current_time())
         task = await TasksResource(self._client).wait(
-            task_uuid, poll=poll, max_wait=max_wait, progress=progress
+            task_uuid, poll=policy, max_wait=remaining, progress=progress
         )
         url = task.download_url
         if url is None and s3 is None:
@@ -206,6 +218,42 @@ class EventsExportMixin(Resource):
                     body=task.raw,
                 )
         return EventsExport(job_uuid=job_uuid, task=task, download_url=url, resource=self)
+
+    async def _wait_search_job(
+        self, job_uuid: str, policy: PollPolicy, max_wait: float | None
+    ) -> None:
+        # An export needs a done job; waiting here lets export() follow create_search_job().
+        path = f"{_JOBS}/{quote_path_param(job_uuid)}"
+
+        async def fetch() -> dict[str, Any]:
+            data = await self._client.request("GET", path)
+            return data if isinstance(data, dict) else {}
+
+        job = await poll_until_done(
+            fetch,
+            lambda j: j.get("status") not in (0, 1),
+            policy=policy,
+            max_wait=max_wait,
+            what="search job",
+            operation_uuid=job_uuid,
+        )
+        status = job.get("status")
+        if status == 3:
+            raise SearchJobCanceled(
+                f"search job {job_uuid} was canceled: nothing to export; create it again",
+                job_uuid=job_uuid,
+            )
+        if status == 4:
+            raise SearchJobFailed(
+                f"search job {job_uuid} failed ({job.get('message') or 'no reason given'}): "
+                "nothing to export; fix the query and create it again",
+                job_uuid=job_uuid,
+            )
+        if job.get("expired"):
+            raise SearchJobExpired(
+                f"the results of search job {job_uuid} expired: create the job again, then export",
+                job_uuid=job_uuid,
+            )
 
     async def download_export(
         self,
