@@ -12,8 +12,8 @@ Design (why it looks like this):
   fetched ``concurrency`` at a time (bounded: at most ``concurrency * page_size`` items are
   buffered), and delivered in offset order, each exactly once. Endpoints that only say
   ``has_more`` (or nothing) are read one page at a time.
-- A failed page raises its own error (e.g. ``NotFoundError``), never an ExceptionGroup; the
-  other fetches of its batch are cancelled.
+- A failed page raises its own error (e.g. ``NotFoundError``), never an ExceptionGroup, after
+  the pages before it have been delivered; the other fetches of its batch are cancelled.
 - Which pages to fetch is decided by a pure planner (``_page_plan.PagePlanner``).
 
 ``async with pager:`` / ``await pager.aclose()`` are supported so that code written for
@@ -165,9 +165,14 @@ class _PageIterator(AsyncIterator[Page[T]]):
         self._fetch = fetch
         self._planner = planner
         self._ready: deque[Page[T]] = deque()
+        self._error: BaseException | None = None
 
     async def __anext__(self) -> Page[T]:
         while not self._ready:
+            if self._error is not None:
+                error, self._error = self._error, None
+                self._planner.done = True
+                raise error
             batch = self._planner.next_batch()
             if not batch:
                 raise StopAsyncIteration
@@ -187,17 +192,22 @@ class _PageIterator(AsyncIterator[Page[T]]):
                     try:
                         results[i] = await self._fetch(limit, offset)
                     except Exception as exc:
-                        # Keep the error to raise it bare (not in an ExceptionGroup) once the
-                        # task group is gone; the other pages of the batch are pointless now.
+                        # Kept to be raised bare (not in an ExceptionGroup) after the pages
+                        # before it; the pages after it are pointless now.
                         errors[i] = exc
                         tg.cancel_scope.cancel()
 
                 for i, offset in enumerate(offsets):
                     tg.start_soon(one, i, offset)
-            for error in errors:
-                if error is not None:
-                    raise error
-        for offset, (items, total, has_more) in zip(offsets, results, strict=True):
+        for i, offset in enumerate(offsets):
+            if errors[i] is not None:
+                self._error = errors[i]
+                return
+            if results[i] is None:
+                # Cancelled because a later page failed first: stop before the gap.
+                self._error = next(e for e in errors if e is not None)
+                return
+            items, total, has_more = results[i]
             keep = self._planner.record(offset, len(items), total, has_more)
             if keep or offset == 0:
                 self._ready.append(
