@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sekoia_async import ConfigurationError
-from sekoia_async._helpers.exporter import load_config, parse_config
+from sekoia_async._helpers.exporter import load_export_config, parse_export_config
 
 TOML = """
 [defaults]
@@ -37,7 +37,7 @@ gzip = true
 def test_load_config(tmp_path: Path) -> None:
     path = tmp_path / "tenants.toml"
     path.write_text(TOML)
-    config = load_config(path)
+    config = load_export_config(path)
     acme, globex = config.tenants
     assert acme.name == "acme"
     assert acme.region == "fra1"
@@ -58,7 +58,7 @@ def test_load_config(tmp_path: Path) -> None:
 
 
 def test_missing_env_key_names_the_variable() -> None:
-    config = parse_config({"tenants": [{"name": "a", "api_key_env": "NOPE", "output": "a"}]})
+    config = parse_export_config({"tenants": [{"name": "a", "api_key_env": "NOPE", "output": "a"}]})
     with pytest.raises(ConfigurationError, match="NOPE is not set"):
         config.tenants[0].resolve_api_key({})
 
@@ -90,13 +90,13 @@ def _tenant(**over: Any) -> dict[str, Any]:
 )
 def test_invalid_configs_say_what_is_wrong(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        parse_config(data)
+        parse_export_config(data)
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot read"):
-        load_config(tmp_path / "missing.toml")
+        load_export_config(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[[tenants]\n")
     with pytest.raises(ConfigurationError, match="not valid TOML"):
-        load_config(bad)
+        load_export_config(bad)

@@ -368,11 +368,11 @@ def export(
     carries on from each tenant's checkpoint and every event ends up in the output exactly
     once. Exit code 0 when every tenant succeeded, 1 when at least one failed.
     """
-    from .._helpers.exporter import Exporter, load_config, parse_shard_spec
+    from .._helpers.exporter import Exporter, load_export_config, parse_shard_spec
     from .._times import parse_time
     from ._progress import ExportDisplay, export_summary_table
 
-    config = load_config(config_path) if config_path.exists() else None
+    config = load_export_config(config_path) if config_path.exists() else None
     if config is None:
         raise click.BadParameter(f"{config_path} does not exist", param_hint="--config")
     shard_spec = None

@@ -1,10 +1,10 @@
 """The multi-tenant exporter: every tenant's search streamed to durable, resumable NDJSON files.
 
-Usable from Python (``await run_export(load_config("tenants.toml"))``) and from the command line
-(``sekoia-async export --config tenants.toml``).
+Usable from Python (``await run_export(load_export_config("tenants.toml"))``) and from the
+command line (``sekoia-async export --config tenants.toml``).
 """
 
-from ._config import ExportConfig, TenantConfig, load_config, parse_config
+from ._config import ExportConfig, TenantConfig, load_export_config, parse_export_config
 from ._output import DurableOutput, OutputStateError, encode_events
 from ._plan import (
     ItemState,
@@ -30,8 +30,8 @@ __all__ = [
     "Window",
     "WorkItem",
     "encode_events",
-    "load_config",
-    "parse_config",
+    "load_export_config",
+    "parse_export_config",
     "parse_shard_spec",
     "plan_work",
     "resolve_window",

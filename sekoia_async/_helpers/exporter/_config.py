@@ -1,5 +1,5 @@
 """The exporter's configuration: a TOML file listing tenants. Pure (parsing only, no I/O but
-``load_config`` reading the file).
+``load_export_config`` reading the file).
 
 ```toml
 [defaults]                  # optional; every key can be overridden per tenant
@@ -34,7 +34,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["ExportConfig", "TenantConfig", "load_config", "parse_config"]
+__all__ = ["ExportConfig", "TenantConfig", "load_export_config", "parse_export_config"]
 
 # 100 000 events per search is the cap Sekoia's docs once stated (sekoia-api.md §3.4); above it a
 # window is split into time shards, each its own job.
@@ -113,7 +113,7 @@ class ExportConfig:
         raise KeyError(name)
 
 
-def load_config(path: str | Path) -> ExportConfig:
+def load_export_config(path: str | Path) -> ExportConfig:
     """Read and validate a TOML export configuration; relative outputs are resolved against
     the file's directory."""
     path = Path(path)
@@ -123,10 +123,10 @@ def load_config(path: str | Path) -> ExportConfig:
         raise ConfigurationError(f"cannot read export config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"export config {path} is not valid TOML: {exc}") from None
-    return parse_config(data, base_dir=path.parent)
+    return parse_export_config(data, base_dir=path.parent)
 
 
-def parse_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> ExportConfig:
+def parse_export_config(data: Mapping[str, Any], *, base_dir: Path = Path(".")) -> ExportConfig:
     """Validate a decoded configuration mapping (see the module docstring for the keys)."""
     unknown = set(data) - {"defaults", "tenants"}
     if unknown:

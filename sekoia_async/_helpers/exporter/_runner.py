@@ -254,7 +254,7 @@ class Exporter:
     ) -> ItemState:
         segment = state.segments[0]
         if state.token is not None:
-            stream = client.events.resume(state.token)
+            stream = client.events.resume(state.token, concurrency=tenant.concurrency)
         else:
             stream = client.events.search(
                 tenant.query,
