@@ -1,6 +1,15 @@
 """sekoia-async: an async-first Python SDK for the Sekoia.io REST API."""
 
 from ._client import SekoiaClient, StreamResponse
+from ._helpers.exporter import (
+    ExportConfig,
+    Exporter,
+    ExportResult,
+    TenantConfig,
+    TenantProgress,
+    load_export_config,
+    run_export,
+)
 from ._helpers.polling import OperationFailed, OperationTimeout
 from ._helpers.search.policy import PollPolicy
 from ._helpers.search.stream import SearchResults, SearchStats
@@ -73,7 +82,10 @@ __all__ = [
     "EventField",
     "EventsExport",
     "EventsPage",
+    "ExportConfig",
     "ExportJob",
+    "ExportResult",
+    "Exporter",
     "FieldValue",
     "Intake",
     "Invitation",
@@ -107,10 +119,14 @@ __all__ = [
     "StreamResponse",
     "Task",
     "TaskStatus",
+    "TenantConfig",
+    "TenantProgress",
     "Timeout",
     "TokenBucket",
     "UnprocessableEntityError",
     "User",
     "UserCommunity",
     "__version__",
+    "load_export_config",
+    "run_export",
 ]

@@ -29,11 +29,6 @@ import attrs
 
 from ...errors import ConfigurationError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 __all__ = ["ExportConfig", "TenantConfig", "load_export_config", "parse_export_config"]
 
 # 100 000 events per search is the cap Sekoia's docs once stated (sekoia-api.md §3.4); above it a
@@ -116,6 +111,11 @@ class ExportConfig:
 def load_export_config(path: str | Path) -> ExportConfig:
     """Read and validate a TOML export configuration; relative outputs are resolved against
     the file's directory."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10: tomli comes with the cli extra
+        import tomli as tomllib
+
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
