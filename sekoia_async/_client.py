@@ -578,15 +578,14 @@ class SekoiaClient:
         retry_after: float | None,
     ) -> APIStatusError:
         status = resp.status
+        # An echo of the key in the error body must not end up in the exception or a log.
+        text = self._redact(data.decode("utf-8", "replace"))
         body: Any
         try:
-            body = _json.loads(data) if data else None
+            body = _json.loads(text) if text else None
         except ValueError:
-            body = data.decode("utf-8", "replace")
+            body = text
         message = _error_message(body) or resp.reason or f"HTTP {status}"
-        message = self._redact(message)
-        if isinstance(body, str):
-            body = self._redact(body)
         kwargs: dict[str, Any] = {
             "status": status,
             "body": body,

@@ -134,7 +134,9 @@ async def test_status_error_mapping(status: int, cls: type[APIStatusError]) -> N
     async with ScriptedServer() as srv:
         srv.script(
             "/v1/x",
-            Reply(status=status, json={"message": f"boom {status}"}, headers={"X-Request-Id": "r-1"}),
+            Reply(
+                status=status, json={"message": f"boom {status}"}, headers={"X-Request-Id": "r-1"}
+            ),
         )
         async with client_for(srv) as client:
             with pytest.raises(APIStatusError) as info:

@@ -62,8 +62,10 @@ def test_all_filter_kinds_and_scalars() -> None:
 def test_comma_in_a_value_names_the_field(params: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="comma") as info:
         encode_filters(params)
-    assert ("entity_name" in str(info.value)) or ("created_at" in str(info.value)) or (
-        "uuids" in str(info.value)
+    assert (
+        ("entity_name" in str(info.value))
+        or ("created_at" in str(info.value))
+        or ("uuids" in str(info.value))
     )
 
 
@@ -103,11 +105,10 @@ def test_match_roundtrips(filters: dict[str, list[str]]) -> None:
 
 @given(st.lists(st.text(min_size=1), min_size=1, max_size=5))
 def test_commas_are_never_silently_sent(values: list[str]) -> None:
-    try:
-        encoded = encode_filters({"match": {"f": values}})
-    except ValueError as exc:
-        assert any("," in v for v in values)
-        assert "match[f]" in str(exc)
+    if any("," in v for v in values):
+        with pytest.raises(ValueError, match=r"match\[f\]"):
+            encode_filters({"match": {"f": values}})
     else:
+        encoded = encode_filters({"match": {"f": values}})
         assert encoded == [("match[f]", ",".join(values))]
         assert len(encoded[0][1].split(",")) == len(values)

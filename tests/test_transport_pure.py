@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from urllib.parse import unquote
 
 import anyio
@@ -243,8 +243,8 @@ def test_https_only_except_loopback(bad: str) -> None:
 def test_loopback_hosts() -> None:
     for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST"):
         assert is_loopback_host(host), host
-    for host in ("10.0.0.1", "api.sekoia.io", "127.0.0.1.nip.io", "", None, "::2"):
-        assert not is_loopback_host(host), host
+    for other in ("10.0.0.1", "api.sekoia.io", "127.0.0.1.nip.io", "", None, "::2"):
+        assert not is_loopback_host(other), other
 
 
 def test_timeout_coercion() -> None:
