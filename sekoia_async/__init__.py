@@ -10,9 +10,28 @@ from ._helpers.exporter import (
     load_export_config,
     run_export,
 )
+from ._helpers.pagination import AsyncPager, Page
 from ._helpers.polling import OperationFailed, OperationTimeout
 from ._helpers.search.policy import PollPolicy
 from ._helpers.search.stream import SearchResults, SearchStats
+from ._models.alerts import (
+    Alert,
+    AlertCaseRef,
+    AlertComment,
+    AlertCountermeasure,
+    AlertHistoryEntry,
+    AlertRuleRef,
+    AlertStatus,
+    AlertStatusName,
+    AlertType,
+    AlertWorkflow,
+    KillChainStep,
+    StixRef,
+    Urgency,
+    UrgencyDisplay,
+    WorkflowAction,
+    WorkflowActionName,
+)
 from ._models.assets import (
     Asset,
     AssetAttribute,
@@ -22,12 +41,25 @@ from ._models.assets import (
     LegacyAsset,
     NamedRef,
 )
+from ._models.cases import Case, CaseComment, CasePriority, CaseSubscriber
+from ._models.common import (
+    CustomField,
+    CustomFieldType,
+    CustomPriority,
+    CustomStatus,
+    CustomStatusStage,
+    Verdict,
+    VerdictStage,
+)
 from ._models.community import Community, Invitation, Role, User, UserCommunity
 from ._models.events import EventsPage, SearchJob, SearchJobStatus
 from ._models.exports import EventField, ExportJob, FieldValue, S3Destination
 from ._models.intakes import Entity, EntityRef, Intake
 from ._models.queries import QueryRun, QueryRunStatus
+from ._models.rules import Rule, RuleAlertType, RuleEffort, RuleTag, RuleType
 from ._models.tasks import Task, TaskStatus
+from ._resources.alerts import AlertFilters
+from ._resources.cases import CaseFilters
 from ._resources.events_export import EventsExport
 from ._resources.queries import QueryRows
 from ._transport.config import REGIONS, Timeout
@@ -65,18 +97,40 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "Alert",
+    "AlertCaseRef",
+    "AlertComment",
+    "AlertCountermeasure",
+    "AlertFilters",
+    "AlertHistoryEntry",
+    "AlertRuleRef",
+    "AlertStatus",
+    "AlertStatusName",
+    "AlertType",
+    "AlertWorkflow",
     "Asset",
     "AssetAttribute",
     "AssetCriticity",
     "AssetSource",
     "AssetType",
+    "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
+    "Case",
+    "CaseComment",
+    "CaseFilters",
+    "CasePriority",
+    "CaseSubscriber",
     "ClientClosedError",
     "ClientStats",
     "Community",
     "ConfigurationError",
     "ConflictError",
+    "CustomField",
+    "CustomFieldType",
+    "CustomPriority",
+    "CustomStatus",
+    "CustomStatusStage",
     "Entity",
     "EntityRef",
     "EventField",
@@ -89,11 +143,13 @@ __all__ = [
     "FieldValue",
     "Intake",
     "Invitation",
+    "KillChainStep",
     "LegacyAsset",
     "NamedRef",
     "NotFoundError",
     "OperationFailed",
     "OperationTimeout",
+    "Page",
     "PermissionDeniedError",
     "PollPolicy",
     "QueryRows",
@@ -102,6 +158,11 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "Role",
+    "Rule",
+    "RuleAlertType",
+    "RuleEffort",
+    "RuleTag",
+    "RuleType",
     "S3Destination",
     "SearchJob",
     "SearchJobCanceled",
@@ -116,6 +177,7 @@ __all__ = [
     "SekoiaError",
     "ServerError",
     "SessionPool",
+    "StixRef",
     "StreamResponse",
     "Task",
     "TaskStatus",
@@ -124,8 +186,14 @@ __all__ = [
     "Timeout",
     "TokenBucket",
     "UnprocessableEntityError",
+    "Urgency",
+    "UrgencyDisplay",
     "User",
     "UserCommunity",
+    "Verdict",
+    "VerdictStage",
+    "WorkflowAction",
+    "WorkflowActionName",
     "__version__",
     "load_export_config",
     "run_export",

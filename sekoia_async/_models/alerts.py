@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .common import CustomField, CustomStatus, Verdict
+from .intakes import EntityRef
 
 __all__ = [
     "Alert",
@@ -25,7 +26,6 @@ __all__ = [
     "AlertStatusName",
     "AlertType",
     "AlertWorkflow",
-    "EntityRef",
     "KillChainStep",
     "StixRef",
     "Urgency",
@@ -114,15 +114,6 @@ class UrgencyDisplay(str, enum.Enum):
             raise ValueError(f"urgency must be between 0 and 100, got {value}")
         bands = (cls.LOW, cls.MODERATE, cls.HIGH, cls.MAJOR, cls.URGENT)
         return bands[min(value // 20, 4)]
-
-
-@attrs.frozen(kw_only=True)
-class EntityRef:
-    """The entity (group of assets/intakes) an alert was raised on."""
-
-    uuid: str | None = None
-    name: str | None = None
-    raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
