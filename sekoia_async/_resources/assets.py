@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._helpers.pagination import AsyncPager
 from .._models._converter import structure
 from .._models.assets import Asset, AssetSource, AssetType, LegacyAsset
-from .._transport.paths import quote_path_param
+from .._transport.paths import quote_path_param, validate_uuid
 from ._base import Resource
 from ._listing import offset_pager
 
@@ -101,15 +101,20 @@ class AssetsResource(Resource):
         category: str | None = None,
         source: AssetSource | str | None = None,
         reviewed: bool | None = None,
-        criticality: int | None = None,
+        criticality: int | tuple[int, int] | None = None,
         tags: Sequence[str] | None = None,
+        also_search_in_tags: bool | None = None,
         include_revoked: bool | None = None,
         sort: str | None = None,
         direction: Literal["asc", "desc"] | None = None,
         limit: int = _MAX_LIMIT,
         max_items: int | None = None,
     ) -> AsyncPager[Asset]:
-        """Assets, filtered by the v2 API's plain parameters (a list means any of them)."""
+        """Assets, filtered by the v2 API's plain parameters (a list means any of them).
+
+        ``criticality`` is a value or a ``(min, max)`` range; revoked assets are left out
+        unless ``include_revoked``.
+        """
         params: dict[str, Any] = {
             "search": search,
             "uuids": list(uuids) if uuids is not None else None,
@@ -118,8 +123,9 @@ class AssetsResource(Resource):
             "category": category,
             "source": _text(source),
             "reviewed": reviewed,
-            "criticality": criticality,
+            "criticality": list(criticality) if isinstance(criticality, tuple) else criticality,
             "tags": list(tags) if tags is not None else None,
+            "also_search_in_tags": also_search_in_tags,
             "include_revoked": include_revoked,
             "sort": sort,
             "direction": direction,
@@ -154,8 +160,12 @@ class AssetsResource(Resource):
         reviewed: bool | None = None,
         source: AssetSource | str | None = None,
         entity_uuid: str | None = None,
+        uuid: str | None = None,
     ) -> Asset:
-        """Create an asset; ``atoms`` are its identifiers, e.g. ``{"ipv4": ["10.0.0.1"]}``."""
+        """Create an asset; ``atoms`` are its identifiers, e.g. ``{"ipv4": ["10.0.0.1"]}``.
+
+        ``uuid`` chooses the new asset's uuid (ConflictError if it is taken).
+        """
         fields = {
             "name": name,
             "type": type,
@@ -169,6 +179,7 @@ class AssetsResource(Resource):
             "reviewed": reviewed,
             "source": source,
             "entity_uuid": entity_uuid,
+            "uuid": validate_uuid(uuid) if uuid is not None else None,
         }
         body = asset_body({k: v for k, v in fields.items() if v is not None}, creating=True)
         data = await self._client.request("POST", _PATH, json=body)
@@ -202,6 +213,11 @@ class AssetsResource(Resource):
         data = await self._client.request(
             "PUT", f"{_PATH}/{quote_path_param(asset_uuid)}", json=body
         )
+        return structure(data, Asset)
+
+    async def revoke(self, asset_uuid: str) -> Asset:
+        """Mark an asset revoked (kept, but hidden from lists unless ``include_revoked``)."""
+        data = await self._client.request("PUT", f"{_PATH}/{quote_path_param(asset_uuid)}/revoke")
         return structure(data, Asset)
 
     async def delete(self, asset_uuid: str) -> None:
