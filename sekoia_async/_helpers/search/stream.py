@@ -272,7 +272,7 @@ class SearchResults:
             ahead = stats.pages_requested - stats.pages_delivered
             if ahead > stats.max_pages_ahead:
                 stats.max_pages_ahead = ahead
-            self._tg.start_soon(self._fetch, slot)
+            self._tg.start_soon(self._fetch, slot, name="sekoia_async search page")
             # Never blocks: every buffered slot holds one of the ``concurrency`` tokens.
             await send.send(slot)
 
