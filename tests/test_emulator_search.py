@@ -1,0 +1,342 @@
+"""The emulator's event search: jobs, pages, fields, export, tasks (plain aiohttp client)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aiohttp
+import pytest
+
+from sekoia_async.testing import SekoiaEmulator, VirtualClock
+
+pytestmark = pytest.mark.anyio
+
+JOBS = "/v1/sic/conf/events/search/jobs"
+START = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+
+
+class Api:
+    """A tiny JSON client over one aiohttp session."""
+
+    def __init__(self, session: aiohttp.ClientSession, emu: SekoiaEmulator, key: str) -> None:
+        self.session = session
+        self.emu = emu
+        self.key = key
+
+    async def call(
+        self, method: str, path: str, *, key: str | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {key or self.key}"}
+        async with self.session.request(
+            method, self.emu.base_url + path, headers=headers, **kwargs
+        ) as resp:
+            body = await resp.read()
+            return resp.status, json.loads(body) if body else None
+
+    async def job(self, **body: Any) -> dict[str, Any]:
+        body.setdefault("earliest_time", "-30d")
+        body.setdefault("latest_time", "now")
+        status, job = await self.call("POST", JOBS, json=body)
+        assert status == 200, job
+        assert isinstance(job, dict)
+        return job
+
+    async def done(self, **body: Any) -> dict[str, Any]:
+        job = await self.job(**body)
+        status, got = await self.call("GET", f"{JOBS}/{job['uuid']}")
+        assert status == 200
+        assert isinstance(got, dict)
+        return got
+
+    async def all_ids(self, job_uuid: str, page: int = 1000) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            status, body = await self.call(
+                "GET", f"{JOBS}/{job_uuid}/events", params={"limit": page, "offset": offset}
+            )
+            assert status == 200, body
+            if not body["items"]:
+                return ids
+            ids += [e["__event_id"] for e in body["items"]]
+            offset += page
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@pytest.fixture
+async def emu(clock: VirtualClock) -> AsyncIterator[SekoiaEmulator]:
+    async with SekoiaEmulator(seed=7, events=3000, clock=clock) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def api(emu: SekoiaEmulator) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, emu, emu.api_key)
+
+
+async def test_job_created_with_status_0_then_done_with_total(
+    api: Api, emu: SekoiaEmulator
+) -> None:
+    job = await api.job(term="")
+    assert job["status"] == 0
+    assert job["total"] == 0
+    uuid.UUID(job["uuid"])
+    assert job["created_at"] == "2026-01-10T12:00:00.000000+00:00"
+    status, got = await api.call("GET", f"{JOBS}/{job['uuid']}")
+    assert status == 200
+    assert got["status"] == 2
+    assert got["total"] == 3000
+    assert got["expired"] is False
+    assert got["expiration_date"] == "2026-01-10T12:30:00.000000+00:00"
+    for name in ("term", "term_lang", "earliest_time", "latest_time", "started_at", "ended_at",
+                 "created_by", "results_ttl", "max_last_events", "community_uuids"):  # fmt: skip
+        assert name in got
+
+
+async def test_api_prefix_answers_too(api: Api) -> None:
+    job = await api.job(term="")
+    status, got = await api.call("GET", f"/api{JOBS}/{job['uuid']}")
+    assert status == 200
+    assert got["uuid"] == job["uuid"]
+
+
+async def test_job_lifecycle_follows_the_clock(clock: VirtualClock) -> None:
+    async with (
+        SekoiaEmulator(events=100, job_run_time=10.0, clock=clock) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(session, emu, emu.api_key)
+        job = await api.job(term="")
+        seen = []
+        for step in (0.0, 1.0, 2.5, 5.0, 2.5):
+            clock.advance(step)
+            _, got = await api.call("GET", f"{JOBS}/{job['uuid']}")
+            seen.append((got["status"], got["total"]))
+        assert seen == [(0, 0), (0, 0), (1, 0), (1, 0), (2, 100)]
+        assert got["started_at"] == "2026-01-10T12:00:02.000000+00:00"
+        assert got["ended_at"] == "2026-01-10T12:00:10.000000+00:00"
+
+
+async def test_pages_are_newest_first_and_complete(api: Api, emu: SekoiaEmulator) -> None:
+    job = await api.done(term="")
+    status, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events")
+    assert status == 200
+    assert len(page["items"]) == 100  # the default limit
+    assert page["total"] == 3000
+    stamps = [e["timestamp"] for e in page["items"]]
+    assert stamps == sorted(stamps, reverse=True)
+    ids = await api.all_ids(job["uuid"], page=700)
+    assert ids == emu.expected_event_ids("")
+    assert len(set(ids)) == 3000
+
+
+async def test_page_limits_and_offsets(api: Api) -> None:
+    job = await api.done(term="")
+    path = f"{JOBS}/{job['uuid']}/events"
+    assert (await api.call("GET", path, params={"limit": 1001}))[0] == 400
+    assert (await api.call("GET", path, params={"limit": 0}))[0] == 400
+    assert (await api.call("GET", path, params={"offset": -1}))[0] == 400
+    status, body = await api.call("GET", path, params={"limit": 1000, "offset": 2500})
+    assert status == 200
+    assert len(body["items"]) == 500
+    status, body = await api.call("GET", path, params={"offset": 5000})
+    assert (status, body["items"], body["total"]) == (200, [], 3000)
+
+
+async def test_unknown_job_is_404(api: Api) -> None:
+    status, body = await api.call("GET", f"{JOBS}/{uuid.uuid4()}/events")
+    assert status == 404
+    assert "not found" in body["message"]
+
+
+async def test_query_filters_events(api: Api, emu: SekoiaEmulator) -> None:
+    term = 'destination.port:443 AND NOT user.name:"alice"'
+    job = await api.done(term=term)
+    ids = await api.all_ids(job["uuid"])
+    assert 0 < len(ids) < 3000
+    assert ids == emu.expected_event_ids(term)
+    _, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events", params={"limit": 1000})
+    assert all(e["destination.port"] == 443 and e["user.name"] != "alice" for e in page["items"])
+
+
+async def test_bad_query_fails_the_job_with_a_message(api: Api) -> None:
+    job = await api.done(term='source.ip:"unterminated')
+    assert job["status"] == 4
+    assert "unterminated" in job["message"]
+    status, body = await api.call("GET", f"{JOBS}/{job['uuid']}/events")
+    assert status == 400
+    assert "status 4" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("earliest", "latest"), [("yesterday", "now"), ("-30d", "-1x"), ("now", "-1d")]
+)
+async def test_bad_times_are_400_at_creation(api: Api, earliest: str, latest: str) -> None:
+    status, body = await api.call(
+        "POST", JOBS, json={"term": "", "earliest_time": earliest, "latest_time": latest}
+    )
+    assert status == 400
+    assert "time" in body["message"]
+
+
+async def test_time_window_selects_events(api: Api, emu: SekoiaEmulator) -> None:
+    # 3000 events spread over the last 7 days: the last day holds about a seventh of them.
+    job = await api.done(term="", earliest_time="-1d", latest_time="now")
+    assert 400 < job["total"] < 460
+    earliest = (START - timedelta(days=2)).isoformat()
+    latest = (START - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    job = await api.done(term="", earliest_time=earliest, latest_time=latest)
+    ids = await api.all_ids(job["uuid"])
+    assert ids == emu.expected_event_ids("", earliest, latest)
+    assert 400 < len(ids) < 460
+
+
+async def test_max_last_events_and_max_job_total(api: Api, emu: SekoiaEmulator) -> None:
+    job = await api.done(term="", max_last_events=10)
+    assert job["total"] == 10
+    ids = await api.all_ids(job["uuid"])
+    assert ids == emu.expected_event_ids("")[:10]
+    async with (
+        SekoiaEmulator(events=500, max_job_total=100) as capped,
+        aiohttp.ClientSession() as session,
+    ):
+        small = Api(session, capped, capped.api_key)
+        assert (await small.done(term=""))["total"] == 100
+
+
+async def test_results_expire_after_ttl(api: Api, clock: VirtualClock) -> None:
+    job = await api.done(term="", results_ttl=60)
+    path = f"{JOBS}/{job['uuid']}/events"
+    assert (await api.call("GET", path))[0] == 200
+    clock.advance(61)
+    status, body = await api.call("GET", path)
+    assert status == 404
+    assert "expired" in body["message"]
+    _, got = await api.call("GET", f"{JOBS}/{job['uuid']}")
+    assert got["expired"] is True
+
+
+async def test_added_events_merge_by_timestamp(api: Api, emu: SekoiaEmulator) -> None:
+    newest = (START - timedelta(seconds=1)).isoformat()
+    older = (START - timedelta(days=3)).isoformat()
+    ids = emu.add_events(
+        [
+            {"timestamp": older, "message": "planted old", "source.ip": "1.2.3.4"},
+            {"timestamp": newest, "message": "planted new", "source.ip": "1.2.3.4"},
+        ]
+    )
+    job = await api.done(term='source.ip:"1.2.3.4"')
+    got = await api.all_ids(job["uuid"])
+    assert got == [ids[1], ids[0]]
+    everything = emu.expected_event_ids("")
+    # Generated event 0 sits exactly at START; the next one is ~200 s older than ids[1].
+    assert everything[1] == ids[1]
+    assert everything.index(ids[0]) > everything.index(ids[1])
+    assert len(everything) == 3002
+    full = await api.all_ids((await api.done(term=""))["uuid"])
+    assert full == everything
+
+
+async def test_community_scoping(api: Api, emu: SekoiaEmulator) -> None:
+    main, sub = (c["uuid"] for c in emu.state.communities)
+    job = await api.done(term="", community_uuids=[sub])
+    _, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events", params={"limit": 1000})
+    assert page["items"]
+    assert {e["sekoiaio.customer.community_uuid"] for e in page["items"]} == {sub}
+    sub_key = emu.add_api_key(["View events"], community_uuid=sub)
+    status, _ = await api.call(
+        "POST", JOBS, key=sub_key, json={"term": "", "community_uuids": [main]}
+    )
+    assert status == 403
+    status, job = await api.call(
+        "POST", JOBS, key=sub_key, json={"term": "", "earliest_time": "-30d"}
+    )
+    assert status == 200
+    _, got = await api.call("GET", f"{JOBS}/{job['uuid']}", key=sub_key)
+    assert 0 < got["total"] < 3000
+
+
+async def test_filters_in_the_body(api: Api) -> None:
+    filters = [{"field": "user.name", "operator": "=", "value": "bob", "excluded": False}]
+    job = await api.done(term="", filters=filters)
+    _, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events", params={"limit": 1000})
+    assert page["items"]
+    assert {e["user.name"] for e in page["items"]} == {"bob"}
+    excluded = [{**filters[0], "excluded": True}]
+    other = await api.done(term="", filters=excluded)
+    assert other["total"] == 3000 - job["total"]
+
+
+async def test_field_statistics(api: Api) -> None:
+    job = await api.done(term="destination.port:22")
+    status, body = await api.call("GET", f"{JOBS}/{job['uuid']}/fields", params={"limit": 1000})
+    assert status == 200
+    by_name = {f["name"]: f for f in body["items"]}
+    assert body["total"] == len(by_name)
+    port = by_name["destination.port"]
+    assert port["value_type"] == "number"
+    assert port["most_common_values"] == [{"name": "22", "value": 100.0}]
+
+
+async def test_export_task_and_download(api: Api, emu: SekoiaEmulator, clock: VirtualClock) -> None:
+    job = await api.done(term="user.name:carol")
+    status, created = await api.call(
+        "POST", f"{JOBS}/{job['uuid']}/export", json={"fields": ["__event_id", "user.name"]}
+    )
+    assert status == 200
+    clock.advance(1)  # exports run at 1M events/s of the emulator clock by default
+    status, task = await api.call("GET", f"/v1/tasks/{created['task_uuid']}")
+    assert status == 200
+    assert task["status"] == "FINISHED"
+    assert task["progress"] == task["total"] == job["total"]
+    url = task["attributes"]["download_url"]
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(url) as resp:
+        assert resp.status == 200
+        data = gzip.decompress(await resp.read())
+    lines = [json.loads(line) for line in data.splitlines()]
+    assert [e["__event_id"] for e in lines] == emu.expected_event_ids("user.name:carol")
+    assert all(set(e) == {"__event_id", "user.name"} for e in lines)
+    status, info = await api.call("GET", f"{JOBS}/{job['uuid']}/export-jobs")
+    assert status == 200
+    assert info["exported_events_count"] == job["total"]
+    assert info["format"] == "jsonl.gz"
+    async with aiohttp.ClientSession() as anonymous, anonymous.get(url + "x") as resp:
+        assert resp.status == 403
+
+
+async def test_export_progress_follows_the_clock(clock: VirtualClock) -> None:
+    async with (
+        SekoiaEmulator(events=1000, clock=clock, export_rate=100.0) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(session, emu, emu.api_key)
+        job = await api.done(term="")
+        _, created = await api.call("POST", f"{JOBS}/{job['uuid']}/export", json={})
+        seen = []
+        for step in (0.0, 5.0, 5.0):
+            clock.advance(step)
+            _, task = await api.call("GET", f"/v1/tasks/{created['task_uuid']}")
+            seen.append((task["status"], task["progress"]))
+        assert seen == [("PENDING", 0), ("RUNNING", 500), ("FINISHED", 1000)]
+
+
+async def test_export_needs_the_massive_export_permission(api: Api, emu: SekoiaEmulator) -> None:
+    job = await api.done(term="")
+    viewer = emu.add_api_key(["View events"])
+    status, body = await api.call("POST", f"{JOBS}/{job['uuid']}/export", key=viewer, json={})
+    assert status == 403
+    assert "Massive export of events" in body["message"]
+    status, body = await api.call(
+        "POST", f"{JOBS}/{job['uuid']}/export", json={"fields": ["event.*"]}
+    )
+    assert status == 400
