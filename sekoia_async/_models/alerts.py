@@ -323,7 +323,7 @@ class Alert:
 class WorkflowAction:
     """A status transition available on an alert now (``GET .../workflow``)."""
 
-    id: str
+    id: str | None = None
     name: WorkflowActionName | str | None = None
     description: str | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

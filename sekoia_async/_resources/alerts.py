@@ -232,6 +232,8 @@ def resolve_status_action(
     wanted = _norm(status)
     legacy = AlertStatusName.from_uuid(wanted) if _is_uuid(wanted) else None
     for action in actions:
+        if not action.id:
+            continue
         name = _norm(action.name) if action.name is not None else ""
         if action.id.lower() == wanted or name == wanted:
             return action.id
@@ -391,6 +393,8 @@ class AlertsResource(Resource):
         Raises ConflictError (409) when the action is not valid from the alert's status.
         """
         if isinstance(action, WorkflowAction):
+            if not action.id:
+                raise ValueError("this WorkflowAction has no id: it cannot be applied")
             action_uuid = action.id
         elif isinstance(action, WorkflowActionName):
             action_uuid = action.uuid
