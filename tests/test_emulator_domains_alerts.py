@@ -7,38 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import attrs
 import pytest
+from _emulator_api import Api
 
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains._stores import urgency_display
 from sekoia_async.testing._server import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
-
-
-@attrs.frozen
-class Api:
-    """A raw HTTP caller: the emulator is tested without the SDK client."""
-
-    emu: SekoiaEmulator
-    session: aiohttp.ClientSession
-
-    async def __call__(
-        self,
-        method: str,
-        path: str,
-        *,
-        key: str | None = None,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {key or self.emu.api_key}"}
-        async with self.session.request(
-            method, self.emu.base_url + path, headers=headers, params=params, json=json
-        ) as resp:
-            body = None if resp.status == 204 else await resp.json()
-            return resp.status, body
 
 
 @pytest.fixture
