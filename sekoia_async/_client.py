@@ -170,6 +170,7 @@ class SekoiaClient:
         base = URL(self.base_url)
         self._origin = base.origin()
         self._base_path = base.path.rstrip("/")
+        self._prefix = str(self._origin) + self._base_path
         self.timeout: Timeout = Timeout.coerce(timeout)
         policy = retry if retry is not None else RetryPolicy()
         if max_retries is not None:
@@ -326,7 +327,7 @@ class SekoiaClient:
             )
         if self._base_path.endswith("/api") and path.startswith("/api/"):
             path = path[4:]
-        return URL(str(self._origin) + self._base_path + path)
+        return URL(self._prefix + path)
 
     async def request(
         self,
@@ -447,13 +448,13 @@ class SekoiaClient:
         query: list[tuple[str, str]] | None,
         body: Any,
         client_timeout: aiohttp.ClientTimeout,
+        same_origin: bool = True,
     ) -> aiohttp.ClientResponse:
         """One HTTP exchange (the transport seam): an open response, redirects resolved.
 
         Redirects are followed only within the base URL's origin; one to another host is refused
         so that the API key never leaves for a host the user did not configure.
         """
-        same_origin = url.origin() == self._origin
         headers = self._headers if same_origin else self._foreign_headers
         for _ in range(_MAX_REDIRECTS + 1):
             resp = await session.request(
@@ -692,10 +693,11 @@ class SekoiaClient:
         policy = self.retry
         stats = self.stats
         attempt = 0
+        same_origin = url.origin() == self._origin
         while True:
             if self._paused_until:
                 await self._wait_pause()
-            if url.origin() == self._origin:
+            if same_origin:
                 if self._limiter is not None:
                     await self._limiter.acquire()
                 if self._pool._limiter is not None:
@@ -706,7 +708,9 @@ class SekoiaClient:
             if attempt:
                 stats.retries += 1
             try:
-                resp = await self._send(session, method, url, query, None, self._stream_timeout)
+                resp = await self._send(
+                    session, method, url, query, None, self._stream_timeout, same_origin
+                )
                 if resp.status < 300:
                     self._log_attempt(method, url, resp.status, started, attempt)
                     return resp
