@@ -99,6 +99,8 @@ async def test_five_tenants_one_with_a_bad_key(emu: SekoiaEmulator, tmp_path: Pa
             "8",
             "--pool-rate-limit",
             "0",
+            "--poll-interval",
+            "0.02",
         ],
         env,
     )
@@ -156,7 +158,16 @@ async def test_kill_9_mid_export_then_rerun_gives_every_event_once(
     assert 0 < partial < N_EVENTS
 
     done = await run_cli(
-        ["export", "--config", str(tmp_path / "tenants.toml"), "--pool-rate-limit", "0"], env
+        [
+            "export",
+            "--config",
+            str(tmp_path / "tenants.toml"),
+            "--pool-rate-limit",
+            "0",
+            "--poll-interval",
+            "0.02",
+        ],
+        env,
     )
     assert done.returncode == 0, done.stderr.decode()
     expected = emu.expected_event_ids("", EARLIEST, LATEST)
@@ -185,10 +196,21 @@ async def test_time_shards_and_splits_keep_newest_first_order(
     env = cli_env(emu, KEY=emu.api_key)
     out = tmp_path / "big.ndjson"
     config = tenant_toml(
-        "big", emu, out, key_env="KEY", time_shards=3, split_threshold=400, page_size=100
+        "big", emu, out, key_env="KEY", time_shards=2, split_threshold=600, page_size=100
     )
     (tmp_path / "tenants.toml").write_text(config)
-    done = await run_cli(["export", "--config", str(tmp_path / "tenants.toml")], env)
+    done = await run_cli(
+        [
+            "export",
+            "--config",
+            str(tmp_path / "tenants.toml"),
+            "--pool-rate-limit",
+            "0",
+            "--poll-interval",
+            "0.02",
+        ],
+        env,
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert read_ids(out) == emu.expected_event_ids("", EARLIEST, LATEST)
     # The parts were merged and removed; only the output and its checkpoint remain.
@@ -211,7 +233,20 @@ async def test_shard_slices_run_separately_then_merge(emu: SekoiaEmulator, tmp_p
     (tmp_path / "tenants.toml").write_text(config)
     # Two "machines", each with its slice of the 6 work items.
     for i in range(2):
-        done = await run_cli(["export", "--config", path, "--shard", f"{i}/2"], env)
+        done = await run_cli(
+            [
+                "export",
+                "--config",
+                path,
+                "--shard",
+                f"{i}/2",
+                "--pool-rate-limit",
+                "0",
+                "--poll-interval",
+                "0.02",
+            ],
+            env,
+        )
         assert done.returncode == 0, done.stderr.decode()
     assert not (tmp_path / "a.ndjson").exists()  # parts only, until the merge
     merged = await run_cli(["export", "--config", path], env)

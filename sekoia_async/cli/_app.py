@@ -24,6 +24,20 @@ from ._exit import EXIT_CODES_HELP, ExitCode
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+_POLL_OPTION = click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    default=0.5,
+    show_default=True,
+    help="First wait between search-job status polls (s); grows x1.5 up to 10 s.",
+)
+
+
+def _poll_policy(first: float) -> Any:
+    from .._helpers.search.policy import PollPolicy
+
+    return PollPolicy(initial=first, cap=max(10.0, first))
+
 
 @click.group(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
 @click.option(
@@ -207,6 +221,7 @@ def _parse_dates(value: str) -> tuple[str, str]:
 @click.option(
     "--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True, hidden=True
 )
+@_POLL_OPTION
 @click.option("-v", "--verbose", is_flag=True, help="DEBUG logs on stderr.")
 @click.pass_obj
 def events_search(
@@ -218,6 +233,7 @@ def events_search(
     fmt: str,
     concurrency: int,
     page_size: int,
+    poll_interval: float,
     verbose: bool,
 ) -> None:
     """Stream every event of a search (newest first) as NDJSON.
@@ -237,6 +253,7 @@ def events_search(
                 page_size=page_size,
                 concurrency=concurrency,
                 max_events=max_events,
+                poll=_poll_policy(poll_interval),
             )
             with _open_output(output) as sink, EventsProgress(sys.stderr.isatty()) as progress:
                 writer = _EventWriter(sink, fmt)
@@ -352,6 +369,7 @@ class _EventWriter:
     default=None,
     help="Live per-tenant table on stderr (default: when stderr is a terminal).",
 )
+@_POLL_OPTION
 @click.pass_obj
 def export(
     opts: GlobalOptions,
@@ -361,6 +379,7 @@ def export(
     pool_rate_limit: float,
     now_text: str | None,
     progress: bool | None,
+    poll_interval: float,
 ) -> None:
     """Export every tenant of a config concurrently to NDJSON files, resumably.
 
@@ -397,6 +416,7 @@ def export(
         now=now,
         client_options=client_options,
         pool_options={"rate_limit": pool_rate_limit or None},
+        search_options={"poll": _poll_policy(poll_interval)},
     )
     if not exporter.progress:
         click.echo(f"sekoia-async: shard {shard} has no work items; nothing to do", err=True)

@@ -99,7 +99,8 @@ class Exporter:
 
     ``progress`` maps tenant names to live :class:`TenantProgress` objects as soon as the
     exporter is built. ``client_options`` go to every ``SekoiaClient`` (timeout, max_retries...);
-    ``pool_options`` to the shared ``SessionPool``.
+    ``pool_options`` to the shared ``SessionPool``; ``search_options`` (poll, start_timeout,
+    run_timeout) to every ``client.events.search``/``resume``.
     """
 
     def __init__(
@@ -112,8 +113,10 @@ class Exporter:
         environ: Mapping[str, str] | None = None,
         client_options: Mapping[str, Any] | None = None,
         pool_options: Mapping[str, Any] | None = None,
+        search_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
+        self.search_options = dict(search_options or {})
         self.shard = shard
         self.pool_limit = pool_limit
         self.now = now or datetime.now(timezone.utc)
@@ -254,7 +257,9 @@ class Exporter:
     ) -> ItemState:
         segment = state.segments[0]
         if state.token is not None:
-            stream = client.events.resume(state.token, concurrency=tenant.concurrency)
+            stream = client.events.resume(
+                state.token, concurrency=tenant.concurrency, **self.search_options
+            )
         else:
             stream = client.events.search(
                 tenant.query,
@@ -262,6 +267,7 @@ class Exporter:
                 latest=segment.latest,
                 page_size=tenant.page_size,
                 concurrency=tenant.concurrency,
+                **self.search_options,
             )
         fresh = state.token is None
         async with stream as results:
