@@ -101,8 +101,8 @@ async def sic() -> AsyncIterator[tuple[RecordedSic, SekoiaClient]]:
         await runner.cleanup()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def utc(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, us, tzinfo=timezone.utc)
 
 
 @pytest.mark.anyio
