@@ -226,3 +226,19 @@ async def test_unknown_region_and_missing_key_fail_at_construction(
         SekoiaClient()
     with pytest.raises(ConfigurationError, match="known regions"):
         SekoiaClient(KEY, region="nowhere")
+
+
+def test_client_dropped_after_its_loop_closed_only_warns() -> None:
+    async def use_and_leak() -> SekoiaClient:
+        async with ScriptedServer() as srv:
+            srv.script("/v1/x", Reply(json={}))
+            client = SekoiaClient(KEY, base_url=srv.base_url)
+            await client.request("GET", "/v1/x")
+            return client
+
+    leaked = anyio.run(use_and_leak)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del leaked
+        gc.collect()
+    assert any("SekoiaClient was never closed" in str(w.message) for w in caught)

@@ -304,3 +304,26 @@ async def test_custom_handler_sees_json_null_body() -> None:
         srv.on("/v1/null", handler)
         async with client_for(srv) as client:
             assert await client.request("DELETE", "/v1/null") is None
+
+
+async def test_stream_broken_mid_body_raises_api_connection_error() -> None:
+    async def partial(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "1000000"})
+        await resp.prepare(request)
+        await resp.write(b"line one\nline two\n")
+        assert request.transport is not None
+        request.transport.abort()
+        return resp
+
+    async with ScriptedServer() as srv:
+        srv.on("/v1/dl", partial)
+        async with client_for(srv) as client:
+            got: list[bytes] = []
+            with pytest.raises(APIConnectionError, match="connection failed"):
+                async with client.stream("GET", "/v1/dl") as resp:
+                    async for line in resp.iter_lines():
+                        got.append(line)
+            assert got == [b"line one", b"line two"]
+            # The client stays usable after a broken download.
+            srv.script("/v1/ok", Reply(json={"ok": True}))
+            assert await client.request("GET", "/v1/ok") == {"ok": True}
