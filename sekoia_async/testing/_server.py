@@ -276,6 +276,11 @@ class SekoiaEmulator:
         self._core.faults = value
 
     @property
+    def event_count(self) -> int:
+        """How many events the store holds (generated plus added)."""
+        return len(self._core.events)
+
+    @property
     def main_community_uuid(self) -> str:
         return self._main_community
 
@@ -357,7 +362,10 @@ class SekoiaEmulator:
             self.generate_events(self._initial_events)
             self._initial_events = 0
         app = build_app(self._core)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # handler_cancellation: a client that gives up (timeout) stops its handler, latency included.
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
