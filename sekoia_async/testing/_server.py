@@ -362,7 +362,7 @@ class SekoiaEmulator:
             self.generate_events(self._initial_events)
             self._initial_events = 0
         app = build_app(self._core)
-        # handler_cancellation: a client that gives up (timeout) stops its handler, latency included.
+        # handler_cancellation: a client that gives up stops its handler, latency included.
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, handler_cancellation=True
         )
