@@ -319,10 +319,14 @@ async def test_stream_broken_mid_body_raises_api_connection_error() -> None:
         srv.on("/v1/dl", partial)
         async with client_for(srv) as client:
             got: list[bytes] = []
-            with pytest.raises(APIConnectionError, match="connection failed"):
+
+            async def download() -> None:
                 async with client.stream("GET", "/v1/dl") as resp:
                     async for line in resp.iter_lines():
                         got.append(line)
+
+            with pytest.raises(APIConnectionError, match="connection failed"):
+                await download()
             assert got == [b"line one", b"line two"]
             # The client stays usable after a broken download.
             srv.script("/v1/ok", Reply(json={"ok": True}))
