@@ -116,30 +116,46 @@ def demo(n_events: int, output: Path | None, seed: int) -> None:
 
     async def main() -> int:
         with EventsProgress(sys.stderr.isatty(), "demo") as progress:
-            summary = await run_demo(
-                events=n_events, output=output, seed=seed, progress=_demo_callback(progress)
-            )
-        click.echo(_format_summary(summary), err=False)
-        ok = getattr(summary, "ok", None)
-        if ok is None:
-            ok = not getattr(summary, "missing", 0) and not getattr(summary, "duplicates", 0)
-        return int(ExitCode.OK if ok else ExitCode.FAILED)
+
+            def report(p: Any) -> None:
+                progress.set(p.events, p.total)
+
+            summary = await run_demo(events=n_events, output=output, seed=seed, progress=report)
+        click.echo(_demo_text(summary))
+        return int(ExitCode.OK if summary.ok else ExitCode.FAILED)
 
     run_command(main)
 
 
-def _demo_callback(progress: Any) -> Any:
-    def callback(done: int, total: int | None = None, *_: Any) -> None:
-        progress.set(done, total)
+_DEMO_FIELDS = (
+    "events",
+    "expected",
+    "pages",
+    "requests",
+    "retries",
+    "rate_limited",
+    "elapsed",
+    "events_per_second",
+    "missing",
+    "duplicates",
+    "in_order",
+    "output",
+)
 
-    return callback
+
+def _demo_record(summary: Any) -> dict[str, Any]:
+    record = {k: getattr(summary, k) for k in _DEMO_FIELDS}
+    record["elapsed"] = f"{summary.elapsed:.2f} s"
+    record["events_per_second"] = f"{summary.events_per_second:,.0f}"
+    record["output"] = str(summary.output)
+    return record
 
 
-def _format_summary(summary: Any) -> str:
-    fmt = getattr(summary, "format", None)
-    if callable(fmt):
-        return str(fmt())
-    return str(summary)
+def _demo_text(summary: Any) -> str:
+    verdict = "OK: every event exactly once, in order" if summary.ok else "INCOMPLETE"
+    width = max(len(k) for k in _DEMO_FIELDS)
+    lines = [f"  {k.replace('_', ' '):<{width}}  {v}" for k, v in _demo_record(summary).items()]
+    return "\n".join([f"sekoia-async demo: {verdict}", *lines])
 
 
 # -- emulator --------------------------------------------------------------------------------
@@ -519,7 +535,7 @@ def rules_create(opts: GlobalOptions, path: Path, as_json: bool) -> None:
 
     async def main() -> int:
         async with opts.client() as client:
-            rule = await client.rules.create(**body)
+            rule = await client.rules.create(**_rule_arguments(client.rules.create, body, path))
         emit_records(
             _records([rule]),
             [("uuid", "uuid"), ("name", "name"), ("type", "type"), ("enabled", "enabled")],
@@ -529,6 +545,24 @@ def rules_create(opts: GlobalOptions, path: Path, as_json: bool) -> None:
         return 0
 
     run_command(main)
+
+
+def _rule_arguments(create: Any, body: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The rule file's fields as ``rules.create`` arguments; other API fields go in ``extra``."""
+    import inspect
+
+    params = inspect.signature(create).parameters
+    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty]
+    missing = [n for n in required if n not in body]
+    if missing:
+        raise click.BadParameter(
+            f"{path} lacks the required field(s) {', '.join(missing)}", param_hint="--file"
+        )
+    known = {k: v for k, v in body.items() if k in params and k != "extra"}
+    extra = {k: v for k, v in body.items() if k not in params}
+    if extra:
+        known["extra"] = {**extra, **body.get("extra", {})}
+    return known
 
 
 def _load_document(path: Path) -> dict[str, Any]:
@@ -580,12 +614,18 @@ def alerts_list(
     if since is not None:
         _parse_dates(f"{since},now")
 
+    filters: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in match.items()}
+    if since is not None:
+        filters["created_at"] = (since, "now")
+
     async def main() -> int:
         async with opts.client() as client:
-            kwargs: dict[str, Any] = {"match": match or None, "max_items": limit}
-            if since is not None:
-                kwargs["date"] = {"created_at": (since, "now")}
-            items = [item async for item in client.alerts.list(**kwargs)]
+            list_alerts: Any = client.alerts.list  # filters are checked at run time
+            try:
+                pager = list_alerts(max_items=limit, **filters)
+            except TypeError as exc:
+                raise click.BadParameter(str(exc), param_hint="--match") from None
+            items = [item async for item in pager]
         emit_records(
             _records(items),
             [
@@ -618,11 +658,11 @@ def alerts_set_status(
 
     async def main() -> int:
         async with opts.client() as client:
-            result = await client.alerts.set_status(alert, status, comment=comment)
-        records = _records([result]) if result is not None else [{"alert": alert, "status": status}]
+            await client.alerts.set_status(alert, status, comment=comment)
+            updated = await client.alerts.get(alert)
         emit_records(
-            records,
-            [("alert", "short_id"), ("status", "status.name")],
+            _records([updated]),
+            [("alert", "short_id"), ("uuid", "uuid"), ("status", "status.name")],
             as_json=as_json,
             title="alert updated",
         )

@@ -108,7 +108,7 @@ def _tenant_table(
     if errors:
         table.add_column("error", overflow="fold")
     for p in progress.values():
-        row = [
+        row: list[str | Text] = [
             p.name,
             Text(p.state, style=_STATE_STYLE.get(p.state, "")),
             f"{p.events:,}" + (f" ({p.resumed_events:,} resumed)" if p.resumed_events else ""),
