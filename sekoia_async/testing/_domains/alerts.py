@@ -49,6 +49,8 @@ from ._stores import (
 )
 
 MAX_COMMENTS = 500  # per alert (sekoia-api.md §2.3)
+# The spec gives some limit parameters a minimum but no maximum.
+NO_MAXIMUM = 2**31 - 1
 
 MATCH_FIELDS = (
     "community_uuid", "entity_name", "entity_uuid", "status_uuid", "status_name",
@@ -255,7 +257,7 @@ async def count_alerts(request: web.Request) -> web.Response:
     total = len(filtered_alerts(request, list(store.alerts.values())))
     if "limit" in request.query:
         # Counting stops at ``limit``: the spec calls counting slow, has_more tells it stopped.
-        limit, _ = paginate_params(request, default=100, maximum=10_000)
+        limit, _ = paginate_params(request, default=100, maximum=NO_MAXIMUM)
         return json_response({"total": min(total, limit), "has_more": total > limit})
     return json_response({"total": total, "has_more": False})
 

@@ -41,7 +41,7 @@ from ._common import (
     require_object,
 )
 from ._stores import AlertRecord, CaseRecord, SicStore, new_case, sic_store
-from .alerts import filtered_alerts, render_alert
+from .alerts import NO_MAXIMUM, filtered_alerts, render_alert
 
 MAX_COMMENTS = 500
 PRIORITIES = ("low", "medium", "high")
@@ -92,10 +92,12 @@ def _seen(store: SicStore, rec: CaseRecord) -> tuple[str | None, str | None]:
     return min(a["first_seen_at"] for a in alerts), max(a["last_seen_at"] for a in alerts)
 
 
-def render_case(store: SicStore, rec: CaseRecord) -> dict[str, Any]:
+def render_case(store: SicStore, rec: CaseRecord, *, listing: bool = False) -> dict[str, Any]:
+    """CaseSchema; list items (CasesSchema) have no ``number_of_alerts`` in the spec."""
     out = dict(rec.data)
     out["number_of_comments"] = len(rec.comments)
-    out["number_of_alerts"] = sum(1 for a in rec.alert_uuids if a in store.alerts)
+    if not listing:
+        out["number_of_alerts"] = sum(1 for a in rec.alert_uuids if a in store.alerts)
     out["first_seen_at"], out["last_seen_at"] = _seen(store, rec)
     return out
 
@@ -199,7 +201,9 @@ async def list_cases(request: web.Request) -> web.Response:
     sort_key = "created_at" if field == "created_at" else "title"
     records.sort(key=lambda r: (r.data[sort_key], r.data["short_id"]), reverse=descending)
     page = records[offset : offset + limit]
-    return json_response({"items": [render_case(store, r) for r in page], "total": len(records)})
+    return json_response(
+        {"items": [render_case(store, r, listing=True) for r in page], "total": len(records)}
+    )
 
 
 async def create_case(request: web.Request) -> web.Response:
@@ -339,7 +343,7 @@ async def list_case_alerts(request: web.Request) -> web.Response:
     records.sort(key=lambda r: (key(r), r.data["short_id"]), reverse=descending)
     # Without limit/offset this endpoint returns every alert of the case (spec).
     if "limit" in request.query or "offset" in request.query:
-        limit, offset = paginate_params(request, default=len(records) or 1, maximum=10_000)
+        limit, offset = paginate_params(request, default=len(records) or 1, maximum=NO_MAXIMUM)
     else:
         limit, offset = len(records), 0
     page = records[offset : offset + limit]
