@@ -363,7 +363,6 @@ class SekoiaClient:
     async def _request(
         self, method: str, url: URL, query: list[tuple[str, str]] | None, body: Any
     ) -> Any:
-        policy = self.retry
         stats = self.stats
         attempt = 0
         while True:
@@ -398,14 +397,8 @@ class SekoiaClient:
                         finally:
                             resp.release()
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                failure, error = self._connection_error(exc, method, url)
-                stats.errors += 1
                 self._log_attempt(method, url, None, started, attempt)
-                if not self._should_retry_failure(method, failure, attempt):
-                    raise error from exc
-                wait = policy.backoff(attempt)
-                self._pause(wait)
-                self._log_retry(method, url, attempt, wait, f"{type(exc).__name__}: {exc}")
+                self._after_failure(exc, method, url, attempt)
                 attempt += 1
                 continue
             status = resp.status
@@ -420,24 +413,7 @@ class SekoiaClient:
                 except ValueError:
                     stats.errors += 1
                     raise self._invalid_body(method, url, resp, data) from None
-            stats.errors += 1
-            retry_after = None
-            if status in policy.retry_statuses:
-                retry_after = parse_retry_after(resp.headers, time.time())
-            if status == 429:
-                stats.rate_limited += 1
-            if (
-                attempt >= policy.max_retries
-                or not should_retry(policy, method, status=status)
-                or (retry_after is not None and retry_after > policy.max_retry_after)
-            ):
-                if policy.max_retries and status in policy.retry_statuses:
-                    # Even when this request gives up, its siblings should back off too.
-                    self._pause(retry_after if retry_after is not None else policy.backoff(attempt))
-                raise self._status_error(method, url, resp, data, retry_after)
-            wait = retry_after if retry_after is not None else policy.backoff(attempt)
-            self._pause(wait)
-            self._log_retry(method, url, attempt, wait, f"HTTP {status}")
+            self._after_status(method, url, resp, data, attempt)
             attempt += 1
 
     async def _send(
@@ -470,9 +446,9 @@ class SekoiaClient:
             if resp.status not in _REDIRECTS or not same_origin:
                 return resp
             location = resp.headers.get("Location")
-            resp.release()
             if not location:
-                return resp
+                return resp  # read as an error status by the caller
+            resp.release()
             target = url.join(URL(location))
             if target.origin() != self._origin:
                 raise APIStatusError(
@@ -519,14 +495,43 @@ class SekoiaClient:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _should_retry_failure(self, method: str, failure: str | None, attempt: int) -> bool:
+    def _after_status(
+        self, method: str, url: URL, resp: aiohttp.ClientResponse, data: bytes, attempt: int
+    ) -> None:
+        """Account for an error status: pause the client and return to retry, or raise."""
+        policy = self.retry
+        status = resp.status
+        self.stats.errors += 1
+        if status == 429:
+            self.stats.rate_limited += 1
+        retry_after = None
+        if status in policy.retry_statuses:
+            retry_after = parse_retry_after(resp.headers, time.time())
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                # Too long to sleep through: the caller decides (RateLimitError.retry_after).
+                raise self._status_error(method, url, resp, data, retry_after)
+        retrying = attempt < policy.max_retries and should_retry(policy, method, status=status)
+        if policy.max_retries and status in policy.retry_statuses:
+            # Even when this request gives up, its siblings back off so errors do not pile up.
+            wait = retry_after if retry_after is not None else policy.backoff(attempt)
+            self._pause(wait)
+            if retrying:
+                self._log_retry(method, url, attempt, wait, f"HTTP {status}")
+        if not retrying:
+            raise self._status_error(method, url, resp, data, retry_after)
+
+    def _after_failure(self, exc: BaseException, method: str, url: URL, attempt: int) -> None:
+        """Account for an attempt without a response: pause and return to retry, or raise."""
+        self.stats.errors += 1
+        failure, error = self._connection_error(exc, method, url)
         policy = self.retry
         if failure is None or not policy.max_retries:
-            return False
+            raise error from exc
+        wait = policy.backoff(attempt)
+        self._pause(wait)
         if attempt >= policy.max_retries or not should_retry(policy, method, failure=failure):
-            self._pause(policy.backoff(attempt))
-            return False
-        return True
+            raise error from exc
+        self._log_retry(method, url, attempt, wait, f"{type(exc).__name__}: {exc}")
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key in text else text
@@ -690,7 +695,6 @@ class SekoiaClient:
     async def _open_stream(
         self, method: str, url: URL, query: list[tuple[str, str]] | None
     ) -> aiohttp.ClientResponse:
-        policy = self.retry
         stats = self.stats
         attempt = 0
         same_origin = url.origin() == self._origin
@@ -719,36 +723,13 @@ class SekoiaClient:
                 finally:
                     resp.release()
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                failure, error = self._connection_error(exc, method, url)
-                stats.errors += 1
                 self._log_attempt(method, url, None, started, attempt)
-                if not self._should_retry_failure(method, failure, attempt):
-                    raise error from exc
-                wait = policy.backoff(attempt)
-                self._pause(wait)
-                self._log_retry(method, url, attempt, wait, f"{type(exc).__name__}: {exc}")
+                self._after_failure(exc, method, url, attempt)
                 attempt += 1
                 continue
             self._log_attempt(method, url, resp.status, started, attempt)
-            stats.errors += 1
             stats.bytes_received += len(data)
-            status = resp.status
-            if status == 429:
-                stats.rate_limited += 1
-            retry_after = (
-                parse_retry_after(resp.headers, time.time())
-                if status in policy.retry_statuses
-                else None
-            )
-            if (
-                attempt >= policy.max_retries
-                or not should_retry(policy, method, status=status)
-                or (retry_after is not None and retry_after > policy.max_retry_after)
-            ):
-                raise self._status_error(method, url, resp, data, retry_after)
-            wait = retry_after if retry_after is not None else policy.backoff(attempt)
-            self._pause(wait)
-            self._log_retry(method, url, attempt, wait, f"HTTP {status}")
+            self._after_status(method, url, resp, data, attempt)
             attempt += 1
 
 

@@ -18,6 +18,7 @@ from sekoia_async import (
     SekoiaClient,
     ServerError,
     SessionPool,
+    Timeout,
     TokenBucket,
 )
 
@@ -327,3 +328,28 @@ async def test_max_concurrency_bounds_in_flight_requests() -> None:
                 tg.start_soon(client.request, "GET", "/v1/x")
         assert srv.max_inflight == 2
         assert len(srv.seen) == 8
+
+
+async def test_retry_after_above_the_cap_does_not_freeze_the_client() -> None:
+    async with ScriptedServer() as srv:
+        srv.script("/v1/x", Reply(status=429, headers={"Retry-After": "3600"}))
+        srv.script("/v1/y", Reply(json={"ok": True}))
+        async with client_for(srv, timeout=Timeout(deadline=5)) as client:
+            with pytest.raises(RateLimitError):
+                await client.request("GET", "/v1/x")
+            # The caller got the error to decide; other calls are not held for an hour.
+            assert await client.request("GET", "/v1/y") == {"ok": True}
+
+
+async def test_giving_up_still_pauses_siblings(retry_signal: RetrySignal) -> None:
+    async with ScriptedServer() as srv:
+        srv.script("/v1/create", Reply(status=500))
+        srv.script("/v1/next", Reply(json={}))
+        retry = RetryPolicy(backoff_base=0.3, rng=lambda: 1.0)
+        async with client_for(srv, retry=retry) as client:
+            with pytest.raises(ServerError):
+                await client.request("POST", "/v1/create", json={})  # POST: 500 not retried
+            await client.request("GET", "/v1/next")
+        gap = srv.seen_at("/v1/next")[0].at - srv.seen_at("/v1/create")[0].at
+        assert gap >= 0.3 - 0.005
+        assert retry_signal.messages == []  # nothing was retried
