@@ -40,7 +40,7 @@ async def call(
     **kwargs: object,
 ) -> tuple[int, object]:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
-    async with session.request(method, emu.base_url + path, headers=headers, **kwargs) as resp:  # type: ignore[arg-type]
+    async with session.request(method, emu.base_url + path, headers=headers, **kwargs) as resp:
         body = await resp.read()
         return resp.status, json.loads(body) if body else None
 
@@ -206,7 +206,7 @@ def test_command_line_prints_url_and_key_then_stops_cleanly_on_sigint() -> None:
 
         assert anyio.run(probe) == 200
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
