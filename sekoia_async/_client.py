@@ -531,7 +531,7 @@ class SekoiaClient:
         self._pause(wait)
         if attempt >= policy.max_retries or not should_retry(policy, method, failure=failure):
             raise error from exc
-        self._log_retry(method, url, attempt, wait, f"{type(exc).__name__}: {exc}")
+        self._log_retry(method, url, attempt, wait, error.message)
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key in text else text

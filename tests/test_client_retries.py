@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from typing import Any
@@ -13,6 +14,7 @@ from _scripted_server import Reply, ScriptedServer
 from sekoia_async import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     RateLimitError,
     RetryPolicy,
     SekoiaClient,
@@ -353,3 +355,51 @@ async def test_giving_up_still_pauses_siblings(retry_signal: RetrySignal) -> Non
         gap = srv.seen_at("/v1/next")[0].at - srv.seen_at("/v1/create")[0].at
         assert gap >= 0.3 - 0.005
         assert retry_signal.messages == []  # nothing was retried
+
+
+async def test_post_is_retried_after_a_connect_timeout() -> None:
+    # A listening socket whose accept queue is full: SYNs are dropped, so connecting times out
+    # without any byte of the request being sent.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(3):
+                filler = socket.socket()
+                filler.setblocking(False)
+                fillers.append(filler)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            client = SekoiaClient(
+                KEY,
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=Timeout(connect=0.2),
+                retry=RetryPolicy(max_retries=1, backoff_base=0.0),
+            )
+            async with client:
+                with pytest.raises(APITimeoutError, match="connecting"):
+                    await client.request("POST", "/v1/create", json={})
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert client.stats.requests == 2
+
+
+async def test_with_options_shares_the_rate_limiter_unless_given_one() -> None:
+    clock = VirtualClock()
+    bucket = TokenBucket(2, burst=1, clock=clock.time, sleep=clock.sleep)
+    async with ScriptedServer() as srv, SessionPool(rate_limit=None) as pool:
+        srv.script("/v1/x", Reply(json={}))
+        async with client_for(srv, pool=pool, rate_limit=bucket) as a:
+            b = a.with_options(api_key="b")
+            c = a.with_options(api_key="c", rate_limit=None)
+            for client in (a, b, a, b):
+                await client.request("GET", "/v1/x")
+            assert clock.now == pytest.approx(1.5)  # a and b share 2 requests/s
+            for _ in range(3):
+                await c.request("GET", "/v1/x")
+            assert clock.now == pytest.approx(1.5)  # c has no limit of its own
+            await b.aclose()
+            await c.aclose()

@@ -307,3 +307,23 @@ def test_validate_uuid() -> None:
             validate_uuid(bad)
     with pytest.raises(TypeError):
         validate_uuid(12)  # type: ignore[arg-type]
+
+
+@given(
+    rate=st.floats(min_value=0.5, max_value=200),
+    burst=st.integers(min_value=1, max_value=20),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60),
+)
+def test_token_bucket_never_exceeds_its_rate(rate: float, burst: int, gaps: list[float]) -> None:
+    bucket = TokenBucket(rate, burst=burst)
+    now = 0.0
+    grants = []
+    for gap in gaps:
+        now += gap
+        grants.append(now + bucket.reserve(now))
+    # Grants are in call order, and any window of length T holds at most burst + rate*T.
+    assert grants == sorted(grants)
+    for i in range(len(grants)):
+        for j in range(i, len(grants)):
+            window = grants[j] - grants[i]
+            assert j - i + 1 <= burst + rate * window + 1e-6
