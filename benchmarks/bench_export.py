@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -50,7 +51,7 @@ async def _run(
     from sekoia_async import PollPolicy
 
     emu.stats.reset()
-    options = {
+    options: dict[str, Any] = {
         "pool_limit": pool_limit,
         "pool_options": {"rate_limit": None},
         "search_options": {"poll": PollPolicy(initial=0.05, cap=1.0)},

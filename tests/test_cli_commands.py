@@ -68,7 +68,9 @@ async def test_emulator_command_serves_the_cli(tmp_path: Path) -> None:
         assert lines[0].startswith("SEKOIA_BASE_URL=http://127.0.0.1:")
         assert lines[1].startswith("SEKOIA_API_KEY=")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEKOIA_")}
-        env.update(line.split("=", 1) for line in lines[:2])
+        for line in lines[:2]:
+            name, _, value = line.partition("=")
+            env[name] = value
         done = await run_cli(["events", "search", "-q", "", "-d", "-30d,now"], env)
         assert done.returncode == 0, done.stderr.decode()
         assert len(done.stdout.splitlines()) == 50
