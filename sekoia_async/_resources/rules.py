@@ -36,7 +36,8 @@ def rule_body(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     body = {k: v for k, v in fields.items() if v is not _UNSET}
     extra = body.pop("extra", None) or {}
     if creating:
-        missing = [k for k in ("type", "payload", "severity", "effort") if body.get(k) is None]
+        required = ("type", "description", "payload", "severity", "effort", "alert_type_uuid")
+        missing = [k for k in required if body.get(k) is None]
         if missing:
             raise ValueError(f"a new rule needs {', '.join(missing)}")
     if creating or "name" in body:
@@ -118,12 +119,12 @@ class RulesResource(Resource):
         name: str,
         *,
         type: RuleType | str,
+        description: str,
         payload: str,
         severity: int,
         effort: int,
-        alert_type_uuid: str = _UNSET,
-        description: str = _UNSET,
-        enabled: bool = _UNSET,
+        alert_type_uuid: str,
+        enabled: bool = True,
         community_uuid: str = _UNSET,
         tags: Iterable[str] = _UNSET,
         all_entities: bool = _UNSET,
@@ -133,8 +134,9 @@ class RulesResource(Resource):
         datasources: Iterable[str] = _UNSET,
         extra: Mapping[str, Any] | None = None,
     ) -> Rule:
-        """Create a rule (e.g. ``type="sigma"`` with its YAML ``payload``). ``severity`` is
-        0-100, ``effort`` 1-4; ``extra`` carries any other field of the API."""
+        """Create a rule with the quickstart's fields (e.g. ``type="sigma"`` and its YAML
+        ``payload``). ``severity`` is 0-100, ``effort`` 1-4 (see RuleEffort), ``alert_type_uuid``
+        the alert type raised; ``extra`` carries any other field of the API."""
         fields = dict(locals())
         del fields["self"]
         data = await self._client.request("POST", _PATH, json=rule_body(fields, creating=True))
