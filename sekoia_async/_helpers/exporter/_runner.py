@@ -160,7 +160,13 @@ class Exporter:
         prog.state = RUNNING
         try:
             final = await anyio.to_thread.run_sync(read_checkpoint, checkpoint_path(tenant.output))
-            if final is not None and final.done and final.item == _merged_key(tenant):
+            if final is not None and final.done:
+                if final.query != tenant.query:
+                    raise OutputStateError(
+                        f"{tenant.output} was exported for query {final.query!r}, not "
+                        f"{tenant.query!r}; delete it and its checkpoint to export again"
+                    )
+                # Finished by an earlier run: nothing to do (no key or request needed).
                 prog.events = prog.resumed_events = final.events
                 prog.items_done = prog.items
                 prog.state = DONE
