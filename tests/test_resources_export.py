@@ -160,6 +160,7 @@ class FileServer:
         self.app.router.add_get("/whole.jsonl.gz", self._whole)
         self.app.router.add_get("/cut.jsonl.gz", self._cut)
         self.app.router.add_get("/reset.jsonl.gz", self._reset)
+        self.app.router.add_get("/sized-half.jsonl.gz", self._sized_half)
 
     async def _start(self, request: web.Request) -> web.StreamResponse:
         self.authorization.append(request.headers.get("Authorization"))
@@ -180,6 +181,12 @@ class FileServer:
         await response.write(self.body[: len(self.body) // 2])
         await response.write_eof()
         return response
+
+    async def _sized_half(self, request: web.Request) -> web.StreamResponse:
+        # A Content-Length that matches what is sent, but only half of a gzip file.
+        self.authorization.append(request.headers.get("Authorization"))
+        half = self.body[: len(self.body) // 2]
+        return web.Response(body=half, headers={"Content-Type": "application/gzip"})
 
     async def _reset(self, request: web.Request) -> web.StreamResponse:
         response = await self._start(request)
@@ -260,3 +267,18 @@ async def test_errors(client: SekoiaClient, emu: SekoiaEmulator) -> None:
         assert [f async for f in restricted.events.fields(job_uuid, max_items=1)]
         with pytest.raises(PermissionDeniedError):
             await restricted.events.start_export(job_uuid, FIELDS)
+
+
+@pytest.mark.anyio
+async def test_gzip_inflation_check_is_automatic_only_without_content_length(
+    client: SekoiaClient, files: tuple[FileServer, str], tmp_path: Path
+) -> None:
+    server, base = files
+    target = tmp_path / "half.jsonl.gz"
+    # With a Content-Length the size check is enough by default (inflating costs CPU)...
+    size = await client.events.download_export(f"{base}/sized-half.jsonl.gz", target)
+    assert size == len(server.body) // 2
+    # ...and verify=True inflates anyway, catching a file that was bad at the source.
+    with pytest.raises(APIResponseValidationError, match="cut short"):
+        await client.events.download_export(f"{base}/sized-half.jsonl.gz", target, verify=True)
+    assert target.stat().st_size == size  # the earlier complete download is kept

@@ -39,6 +39,7 @@ _JOBS = "/v1/sic/conf/events/search/jobs"
 _FIELDS_MAX_LIMIT = 1000
 _WRITE_SIZE = 1 << 20  # write to disk in ~1 MiB blocks: fewer thread hops per byte
 _GZIP_MAGIC = b"\x1f\x8b"
+_INFLATE_STEP = 1 << 18
 
 
 def export_body(
@@ -89,12 +90,14 @@ class _GzipCheck:
                 # A further gzip member (concatenated gzip is valid).
                 self._inflater = zlib.decompressobj(wbits=31)
             try:
-                self._inflater.decompress(chunk)
+                # Bounded output per step: the inflated bytes are only counted, never kept.
+                self._inflater.decompress(chunk, _INFLATE_STEP)
             except zlib.error as exc:
                 raise APIResponseValidationError(
                     f"the export file is not valid gzip ({exc}); download it again"
                 ) from None
-            chunk = self._inflater.unused_data
+            inflater = self._inflater
+            chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
 
     def finish(self) -> None:
         if self._inflater is not None and not self._inflater.eof:
@@ -117,15 +120,24 @@ class EventsExport:
     _resource: EventsExportMixin = attrs.field(repr=False, eq=False, alias="resource")
 
     async def download_to(
-        self, path: str | os.PathLike[str], *, progress: ProgressCallback | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        verify: bool | None = None,
     ) -> int:
-        """Stream the ``jsonl.gz`` file to ``path``; return the number of bytes written."""
+        """Stream the ``jsonl.gz`` file to ``path``; return the number of bytes written.
+
+        See ``client.events.download_export`` for ``progress`` and ``verify``.
+        """
         if self.download_url is None:
             raise ValueError(
                 f"the export of job {self.job_uuid} has no download URL (it was sent to your "
                 "S3 bucket); read it from the bucket instead"
             )
-        return await self._resource.download_export(self.download_url, path, progress=progress)
+        return await self._resource.download_export(
+            self.download_url, path, progress=progress, verify=verify
+        )
 
 
 class EventsExportMixin(Resource):
@@ -261,35 +273,53 @@ class EventsExportMixin(Resource):
         path: str | os.PathLike[str],
         *,
         progress: ProgressCallback | None = None,
+        verify: bool | None = None,
     ) -> int:
         """Stream an export file to ``path``; return the number of bytes written.
 
-        The file is written to ``path + ".part"`` and renamed once complete (and, for gzip,
-        checked to be whole), so ``path`` never holds a partial file. ``progress`` gets the
-        number of bytes written so far.
+        The file is written to ``path + ".part"`` and renamed once complete, so ``path`` never
+        holds a partial file. Completeness: the size must match ``Content-Length`` when the
+        server sends one; ``verify`` also inflates the gzip stream to check that it is whole
+        and uncorrupted (None, the default: only when there is no ``Content-Length``, since
+        inflating costs CPU). ``progress`` gets the number of bytes written so far.
         """
         target = anyio.Path(path)
         partial = target.with_name(target.name + ".part")
-        check = _GzipCheck()
         written = 0
         try:
-            async with (
-                self._client.stream("GET", url) as response,
-                await anyio.open_file(partial, "wb") as out,
-            ):
-                buffer = bytearray()
-                async for chunk in response.iter_chunks():
-                    check.feed(chunk)
-                    buffer += chunk
-                    if len(buffer) >= _WRITE_SIZE:
-                        await out.write(bytes(buffer))
+            async with self._client.stream("GET", url) as response:
+                length = response.headers.get("Content-Length")
+                # aiohttp inflates a Content-Encoding body, so its length is not comparable.
+                expected = (
+                    int(length)
+                    if length and length.isdigit() and "Content-Encoding" not in response.headers
+                    else None
+                )
+                check = (
+                    _GzipCheck() if (verify if verify is not None else expected is None) else None
+                )
+                async with await anyio.open_file(partial, "wb") as out:
+                    buffer = bytearray()
+                    async for chunk in response.iter_chunks():
+                        if check is not None:
+                            check.feed(chunk)
+                        buffer += chunk
+                        if len(buffer) >= _WRITE_SIZE:
+                            # The write completes before the buffer is reused: no copy needed.
+                            await out.write(buffer)
+                            written += len(buffer)
+                            del buffer[:]
+                            await notify(progress, written)
+                    if buffer:
+                        await out.write(buffer)
                         written += len(buffer)
-                        buffer.clear()
-                        await notify(progress, written)
-                if buffer:
-                    await out.write(bytes(buffer))
-                    written += len(buffer)
-            check.finish()
+            if expected is not None and written != expected:
+                raise APIResponseValidationError(
+                    f"the export download ended after {written} of {expected} bytes; "
+                    "download it again"
+                )
+            if check is not None:
+                check.finish()
             await partial.replace(target)
         except BaseException:
             with anyio.CancelScope(shield=True):
