@@ -72,7 +72,7 @@ def test_redacting_filter_hides_keys_and_bearer_tokens() -> None:
     message = record.getMessage()
     assert "sekret-key-123" not in message
     assert "abc.def" not in message
-    assert message == "k=*** a=Bearer ***"
+    assert message == "key=*** auth=Bearer ***"
 
 
 def test_parse_match() -> None:
