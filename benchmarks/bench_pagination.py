@@ -26,30 +26,32 @@ async def timed_list(client: SekoiaClient, limit: int, concurrency: int) -> tupl
 
 
 async def main(latency_ms: float, limit: int, repeat: int, levels: list[int]) -> None:
-    async with SekoiaEmulator(seed=0) as emu:
-        # rate_limit=None: measure the pager, not the client's default request budget.
-        async with SekoiaClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
-            baseline = [a.uuid async for a in client.alerts.list()]
-            emu.faults = Faults(latency_ms=latency_ms)
-            pages = -(-len(baseline) // limit)
+    # rate_limit=None: measure the pager, not the client's default request budget.
+    async with (
+        SekoiaEmulator(seed=0) as emu,
+        SekoiaClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client,
+    ):
+        baseline = [a.uuid async for a in client.alerts.list()]
+        emu.faults = Faults(latency_ms=latency_ms)
+        pages = -(-len(baseline) // limit)
+        print(
+            f"{len(baseline)} alerts, limit={limit} ({pages} pages), "
+            f"server latency {latency_ms:.0f} ms, best of {repeat}"
+        )
+        results: dict[int, float] = {}
+        for level in [1, *levels]:
+            best = float("inf")
+            for _ in range(repeat):
+                before = client.stats.requests
+                elapsed, uuids = await timed_list(client, limit, level)
+                assert uuids == baseline, "pager changed the order or lost items"
+                best = min(best, elapsed)
+            results[level] = best
             print(
-                f"{len(baseline)} alerts, limit={limit} ({pages} pages), "
-                f"server latency {latency_ms:.0f} ms, best of {repeat}"
+                f"  concurrency={level:<2} {best * 1000:8.1f} ms  "
+                f"{client.stats.requests - before} requests  "
+                f"x{results[1] / best:.2f} vs sequential"
             )
-            results: dict[int, float] = {}
-            for level in [1, *levels]:
-                best = float("inf")
-                for _ in range(repeat):
-                    before = client.stats.requests
-                    elapsed, uuids = await timed_list(client, limit, level)
-                    assert uuids == baseline, "pager changed the order or lost items"
-                    best = min(best, elapsed)
-                results[level] = best
-                print(
-                    f"  concurrency={level:<2} {best * 1000:8.1f} ms  "
-                    f"{client.stats.requests - before} requests  "
-                    f"x{results[1] / best:.2f} vs sequential"
-                )
 
 
 if __name__ == "__main__":
