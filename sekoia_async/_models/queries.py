@@ -28,9 +28,13 @@ class QueryRun:
     status: QueryRunStatus | str | None = None
     task_id: str | None = None
     query_uuid: str | None = None
+    ql_query: str | None = None
     # The server's failure details (a string or an object, depending on the error).
     error: Any = None
+    total_rows: int | None = None
     created_at: datetime | None = None
+    created_by: str | None = None
+    created_by_type: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
