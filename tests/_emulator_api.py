@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import attrs
 
-from sekoia_async.testing._server import SekoiaEmulator
+from sekoia_async.testing import SekoiaEmulator
 
 
 @attrs.frozen

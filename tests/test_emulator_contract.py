@@ -26,7 +26,7 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains import alerts, cases
 from sekoia_async.testing._routing import PERMISSIONS, EmulatorState
-from sekoia_async.testing._server import SekoiaEmulator
+from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 

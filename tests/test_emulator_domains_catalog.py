@@ -12,7 +12,7 @@ from _emulator_api import Api
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains._common import Filters, apply_filters
 from sekoia_async.testing._domains._stores import urgency_display
-from sekoia_async.testing._server import SekoiaEmulator
+from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 

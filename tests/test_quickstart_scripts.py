@@ -18,7 +18,7 @@ import anyio
 import pytest
 from _emulator_api import Api
 
-from sekoia_async.testing._server import SekoiaEmulator
+from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 

@@ -18,6 +18,7 @@ import attrs
 from .._routing import EmulatorState
 from . import _catalog as cat
 from ._common import iso, iso_z, new_uuid, rng_for, short_id
+from ._workflow import transition
 
 N_ALERTS = 120
 N_CASES = 12
@@ -497,18 +498,19 @@ def _seed_sic(
         )
         # Walk the seeded alert through the workflow so its history is consistent.
         target_status = rng.choice(statuses)
-        path = {
+        actions = {
             cat.PENDING: [],
-            cat.ACKNOWLEDGED: [cat.ACKNOWLEDGED],
-            cat.ONGOING: [cat.ACKNOWLEDGED, cat.ONGOING],
-            cat.CLOSED: [cat.ACKNOWLEDGED, cat.ONGOING, cat.CLOSED],
-            cat.REJECTED: [cat.REJECTED],
+            cat.ACKNOWLEDGED: [cat.ACKNOWLEDGE],
+            cat.ONGOING: [cat.ACKNOWLEDGE, cat.VALIDATE],
+            cat.CLOSED: [cat.ACKNOWLEDGE, cat.VALIDATE, cat.CLOSE],
+            cat.REJECTED: [cat.REJECT],
         }[target_status]
         at, previous = created, cat.PENDING
-        for step in path:
+        for action in actions:
             at += rng.randint(60, 36_000)
             if at > now:
                 break
+            step = transition(previous, action)
             rec.history.append(history_entry(rng, at, analyst, "avatar", step, previous))
             set_status_times(data, step, at)
             data["status"] = dict(cat.ALERT_STATUSES[step])

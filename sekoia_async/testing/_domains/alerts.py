@@ -23,6 +23,7 @@ from .._routing import (
     read_json,
 )
 from . import _catalog as cat
+from . import _workflow
 from ._common import (
     Getter,
     apply_filters,
@@ -420,7 +421,7 @@ async def delete_alert(request: web.Request) -> web.Response:
 
 
 def _actions(status: str) -> dict[str, Any]:
-    return {"actions": [dict(cat.ACTIONS[a]) for a in cat.TRANSITIONS[status]]}
+    return {"actions": [dict(cat.ACTIONS[a]) for a in _workflow.available(status)]}
 
 
 async def get_workflow(request: web.Request) -> web.Response:
@@ -435,26 +436,12 @@ async def patch_workflow(request: web.Request) -> web.Response:
     action_uuid = field_uuid(body, "action_uuid", required=True)
     assert action_uuid is not None
     comment = field_str(body, "comment", nullable=True)
-    current = rec.data["status"]["uuid"]
-    allowed = cat.TRANSITIONS[current]
-    # The spec accepts an action uuid or the uuid of the legacy status to move to.
-    if action_uuid in cat.ACTIONS:
-        target = cat.ACTION_TARGET[action_uuid]
-        valid = action_uuid in allowed
-        what = cat.ACTIONS[action_uuid]["name"]
-    elif action_uuid in cat.ALERT_STATUSES:
-        target = action_uuid
-        valid = any(cat.ACTION_TARGET[a] == target for a in allowed)
-        what = f"move to {cat.ALERT_STATUSES[target]['name']}"
-    else:
-        raise ApiError(400, f"Invalid parameters: action_uuid {action_uuid} is not a known action")
-    if not valid:
-        names = ", ".join(cat.ACTIONS[a]["name"] for a in allowed) or "none (final status)"
-        raise ApiError(
-            409,
-            f"Invalid action_uuid given current status: cannot {what} an alert that is "
-            f"{rec.data['status']['name']}; allowed actions: {names}",
-        )
+    try:
+        target = _workflow.transition(rec.data["status"]["uuid"], action_uuid)
+    except _workflow.UnknownAction as exc:
+        raise ApiError(400, f"Invalid parameters: {exc}") from None
+    except _workflow.InvalidTransition as exc:
+        raise ApiError(409, f"Invalid action_uuid given current status: {exc}") from None
     now = _change_status(request, rec, target)
     if comment:
         added = _add_comment(request, rec, comment, None)
