@@ -204,10 +204,7 @@ class Exporter:
             # The work item's checkpoint freezes it (see DurableOutput.open).
             return resolve_window(tenant.earliest, tenant.latest, now=self.now)
         plan = _plan_path(tenant.output)
-        try:
-            state = read_checkpoint(plan)
-        except OutputStateError:
-            state = None
+        state = read_checkpoint(plan)
         if state is None:
             window = resolve_window(tenant.earliest, tenant.latest, now=self.now)
             if tenant.output.exists():
