@@ -79,6 +79,8 @@ class SearchStats:
     page_retries: int = 0
     #: Most pages ever requested but not yet taken by the consumer (never above concurrency).
     max_pages_ahead: int = 0
+    #: The poll wait in force when the job was seen done (0 if it was done at once).
+    last_poll_delay: float = 0.0
     #: Loop times (anyio.current_time()) when status 2 was seen and the first event went out.
     job_done_at: float | None = None
     first_event_at: float | None = None
@@ -236,6 +238,7 @@ class SearchResults:
                 )
                 continue
             if action.delay > 0:
+                self.stats.last_poll_delay = action.delay
                 await anyio.sleep(action.delay)
             assert m.job_uuid is not None
             assert m.deadline is not None
