@@ -31,7 +31,10 @@ async def test_list_get_create(client: SekoiaClient, emu: SekoiaEmulator) -> Non
     assert {e.uuid for e in entities} <= {e["uuid"] for e in emu.state.entities}
     assert await client.entities.get(entities[0].uuid) == entities[0]
     created = await client.entities.create(
-        name="Test branch 42", entity_id="LYS", description="Lyon office", alerts_generation="manual"
+        name="Test branch 42",
+        entity_id="LYS",
+        description="Lyon office",
+        alerts_generation="manual",
     )
     assert (created.name, created.entity_id, created.alerts_generation) == (
         "Test branch 42",
