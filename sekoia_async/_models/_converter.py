@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
+from cattrs.v import transform_error
 
 from .._times import parse_time
+from ..errors import APIResponseValidationError
 
 __all__ = ["converter", "parse_datetime", "structure"]
 
@@ -148,5 +150,17 @@ converter.register_structure_hook_factory(_is_homogeneous_collection, _null_as_e
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Structure an API dict into ``cls``; every model on the way keeps its dict in ``raw``."""
-    return converter.structure(data, cls)
+    """Structure an API dict into ``cls``; every model on the way keeps its dict in ``raw``.
+
+    Data that cannot fit the model (an object where a list is due, a bad timestamp...) raises
+    APIResponseValidationError naming every offending path, not a nested cattrs error group.
+    """
+    try:
+        return converter.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = "; ".join(transform_error(exc, path=cls.__name__))
+        raise APIResponseValidationError(
+            f"the API sent {cls.__name__} data this SDK cannot read ({problems}); the raw data is "
+            "in this error's body; please report it with the SDK version",
+            body=data,
+        ) from exc
