@@ -23,10 +23,10 @@ from _emulator_api import Api
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 
+from sekoia_async.testing import SekoiaEmulator
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains import alerts, cases
 from sekoia_async.testing._routing import PERMISSIONS, EmulatorState
-from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 
@@ -179,6 +179,8 @@ async def test_every_alert_response_matches_the_spec(api: Api) -> None:
     await call("GET", "/v1/sic/alerts/count", params={"match[status_name]": "Closed"})
     await call("GET", "/v1/sic/alerts/count", params={"limit": 5})
     await call("GET", "/v1/sic/alerts/statuses")
+    _, types = await call("GET", "/v1/sic/alerts/types", params={"match[category]": "intrusions"})
+    assert types["total"] > 0
 
     # Every seeded alert's detail, with everything opted in.
     for alert in seen:
@@ -322,6 +324,7 @@ def test_route_permission_is_one_the_spec_requires(method: str, path: str, route
 LIMITED = [
     ("/v1/sic/alerts", {}),
     ("/v1/sic/alerts/statuses", {}),
+    ("/v1/sic/alerts/types", {}),
     ("/v1/sic/alerts/{uuid}/comments", {"uuid": "alert"}),
     ("/v1/sic/cases", {}),
     ("/v1/sic/cases/{case_uuid}/comments", {"case_uuid": "case"}),

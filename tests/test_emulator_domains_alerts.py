@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from _emulator_api import Api
 
+from sekoia_async.testing import SekoiaEmulator
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains._stores import urgency_display
-from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from _emulator_api import Api
 
+from sekoia_async.testing import SekoiaEmulator
 from sekoia_async.testing._domains import _catalog as cat
 from sekoia_async.testing._domains._common import Filters, apply_filters
 from sekoia_async.testing._domains._stores import urgency_display
-from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 
@@ -77,6 +77,24 @@ async def test_quickstart_rule_is_found_by_name(api: Api) -> None:
     assert rule["type"] == "sigma"
     assert rule["severity"] == 80
     assert rule["effort"] == 4
+
+
+async def test_alert_types_give_the_uuids_rules_take(api: Api) -> None:
+    status, body = await api("GET", "/v1/sic/conf/alerts/types", params={"match[value]": "c&c"})
+    assert status == 200
+    assert body["items"] == [
+        {
+            "uuid": "47e51ab7-4caa-4c4b-8442-a1caf868806d",
+            "category": "malicious-code",
+            "value": "c&c",
+        }
+    ]
+    _, every = await api("GET", "/v1/sic/conf/alerts/types")
+    assert QUICKSTART_RULE["alert_type_uuid"] in [t["uuid"] for t in every["items"]]
+    status, spec_form = await api("GET", "/v1/sic/alerts/types")
+    assert status == 200
+    assert spec_form["total"] == every["total"]
+    assert set(spec_form["items"][0]) == {"value", "category"}
 
 
 async def test_rules_filter_by_severity_name_or_number(api: Api) -> None:

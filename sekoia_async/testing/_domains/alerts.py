@@ -269,6 +269,25 @@ async def list_statuses(request: web.Request) -> web.Response:
     return json_response({"items": statuses[offset : offset + limit], "total": len(statuses)})
 
 
+_TYPE_FIELDS: dict[str, Getter] = {
+    "category": lambda t: t["category"],
+    "value": lambda t: t["value"],
+    # Alert types are global in the emulator: every community has them all.
+    "community_uuid": lambda t: [c["uuid"] for c in t["communities"]],
+}
+
+
+async def list_types(request: web.Request) -> web.Response:
+    """The alert-type catalogue (AlertTypesSchema: value and category only)."""
+    state = get_state(request)
+    limit, offset = paginate_params(request, default=100, maximum=100)
+    filters = parse_filters(request, state, match=_TYPE_FIELDS)
+    types = [{**t, "communities": state.communities} for t in cat.ALERT_TYPES]
+    types = apply_filters(types, filters, _TYPE_FIELDS)
+    items = [{"value": t["value"], "category": t["category"]} for t in types]
+    return json_response({"items": items[offset : offset + limit], "total": len(items)})
+
+
 async def get_alert(request: web.Request) -> web.Response:
     rec = visible_alert(request, request.match_info["uuid"])
     store = sic_store(get_state(request))
@@ -498,6 +517,7 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("GET", base, list_alerts, "View alerts", "alerts.list"),
         Route("GET", base + "/count", count_alerts, "View alerts", "alerts.count"),
         Route("GET", base + "/statuses", list_statuses, "View alerts", "alerts.statuses"),
+        Route("GET", base + "/types", list_types, "View alerts", "alerts.types"),
         Route("GET", one, get_alert, "View alerts", "alerts.get"),
         Route("PATCH", one, patch_alert, "Manage alerts", "alerts.patch"),
         Route("DELETE", one, delete_alert, "Manage alerts", "alerts.delete"),

@@ -268,6 +268,17 @@ def _set_enabled(enabled: bool) -> Any:
     return handler
 
 
+async def list_alert_types(request: web.Request) -> web.Response:
+    """The alert types with their UUIDs, the values ``alert_type_uuid`` takes on a rule."""
+    limit, offset = _page_params(request)
+    types = cat.ALERT_TYPES
+    for name in ("category", "value"):
+        wanted = request.query.get(f"match[{name}]")
+        if wanted:
+            types = [t for t in types if t[name] in wanted.split(",")]
+    return json_response({"items": types[offset : offset + limit], "total": len(types)})
+
+
 def routes(state: EmulatorState) -> list[Route]:
     rules_store(state)  # seed now, not on the first request
     base = "/v1/sic/conf/rules-catalog/rules"
@@ -280,4 +291,7 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("DELETE", one, delete_rule, "Manage rules", "rules.delete"),
         Route("PUT", one + "/enabled", _set_enabled(True), "Manage rules", "rules.enable"),
         Route("PUT", one + "/disabled", _set_enabled(False), "Manage rules", "rules.disable"),
+        Route(
+            "GET", "/v1/sic/conf/alerts/types", list_alert_types, "View rules", "rules.alert_types"
+        ),
     ]
