@@ -171,6 +171,8 @@ class SekoiaClient:
         self._origin = base.origin()
         self._base_path = base.path.rstrip("/")
         self._prefix = str(self._origin) + self._base_path
+        # Parsing a URL costs more than the rest of our per-request work; pagers hit one path.
+        self._urls: dict[str, URL] = {}
         self.timeout: Timeout = Timeout.coerce(timeout)
         policy = retry if retry is not None else RetryPolicy()
         if max_retries is not None:
@@ -202,8 +204,11 @@ class SekoiaClient:
         }
         self._foreign_headers: dict[str, str] = {"User-Agent": self.user_agent}
         t = self.timeout
+        # A read timeout no shorter than the attempt's total can never fire first; leaving it
+        # out saves rescheduling a timer on every chunk received (measurable on the hot path).
+        redundant_read = t.read is not None and t.total is not None and t.read >= t.total
         self._attempt_timeout = aiohttp.ClientTimeout(
-            total=t.total, sock_connect=t.connect, sock_read=t.read
+            total=t.total, sock_connect=t.connect, sock_read=None if redundant_read else t.read
         )
         # A download may legitimately take longer than one API call: only idle time is bounded.
         self._stream_timeout = aiohttp.ClientTimeout(
@@ -320,14 +325,22 @@ class SekoiaClient:
     # -- requests --------------------------------------------------------------------------
 
     def _url(self, path: str) -> URL:
+        url = self._urls.get(path)
+        if url is not None:
+            return url
         if "://" in path or not path.startswith("/"):
             raise ValueError(
                 f"path must be an API path starting with '/', such as '/v1/sic/alerts', "
                 f"not {path!r}"
             )
+        key = path
         if self._base_path.endswith("/api") and path.startswith("/api/"):
             path = path[4:]
-        return URL(self._prefix + path)
+        url = URL(self._prefix + path)
+        if len(self._urls) >= 256:  # paths embed ids: keep the cache bounded
+            self._urls.clear()
+        self._urls[key] = url
+        return url
 
     async def request(
         self,

@@ -46,7 +46,7 @@ class Timeout:
 
     connect: float | None = 10.0
     read: float | None = 60.0
-    total: float | None = 300.0
+    total: float | None = 60.0
     deadline: float | None = None
 
     @classmethod
