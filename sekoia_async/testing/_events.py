@@ -44,20 +44,21 @@ def _mix62(x: int) -> int:
     return x ^ (x >> 29)
 
 
-_DAY_CACHE: dict[int, str] = {}
+_MINUTE_CACHE: dict[int, str] = {}
 
 
 def format_event_time(us: int) -> str:
     """Event timestamps as Sekoia stores them: ISO 8601 UTC with milliseconds and ``Z``."""
-    # Arithmetic instead of datetime.strftime: this runs once per served event.
-    seconds, micro = divmod(us, 1_000_000)
-    days, rest = divmod(seconds, 86400)
-    day = _DAY_CACHE.get(days)
-    if day is None:
-        day = _DAY_CACHE[days] = f"{datetime.fromtimestamp(days * 86400, tz=timezone.utc):%Y-%m-%d}"
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{day}T{hours:02d}:{minutes:02d}:{secs:02d}.{micro // 1000:03d}Z"
+    # Served once per event: neighbours share their minute, so its text is cached.
+    minutes, rest = divmod(us, 60_000_000)
+    prefix = _MINUTE_CACHE.get(minutes)
+    if prefix is None:
+        if len(_MINUTE_CACHE) > 100_000:
+            _MINUTE_CACHE.clear()
+        when = datetime.fromtimestamp(minutes * 60, tz=timezone.utc)
+        prefix = _MINUTE_CACHE[minutes] = f"{when:%Y-%m-%dT%H:%M}:"
+    seconds, micro = divmod(rest, 1_000_000)
+    return f"{prefix}{seconds:02d}.{micro // 1000:03d}Z"
 
 
 def parse_event_time(value: Any) -> int:
@@ -98,6 +99,8 @@ _ACTIONS = [
     ("dns-query", "network", "/usr/sbin/unbound -d"),
     ("http-request", "web", "/usr/sbin/nginx -g daemon off;"),
 ]
+# One endpoint agent per host, so agent.id follows host.name as in real data.
+_AGENT_IDS = {h: f"{_mix64(n + 1):016x}{_mix64(n + 1001):016x}" for n, h in enumerate(_HOSTS)}
 _PROCESS_NAMES = {
     command: command.split(" ")[0].rsplit("\\", 1)[-1].rsplit("/", 1)[-1]
     for _, _, command in _ACTIONS
@@ -205,7 +208,7 @@ FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     "url.path": lambda c: _PATHS[(c.r3 >> 34) % len(_PATHS)],
     "user_agent.original": lambda c: _AGENTS[(c.r3 >> 38) % len(_AGENTS)],
     "observer.vendor": lambda c: _intake(c)["name"],
-    "agent.id": lambda c: f"{_mix64(c.r1 >> 40):016x}{_mix64(c.r2 >> 40):016x}",
+    "agent.id": lambda c: _AGENT_IDS[_host(c)],
     "related.ip": lambda c: [_src_ip(c), _dst_ip(c)],
     "related.user": lambda c: [_user(c)],
     "sekoiaio.intake.uuid": lambda c: _intake(c)["uuid"],
@@ -327,7 +330,7 @@ class GeneratedBlock:
             "url.path": _PATHS[(r3 >> 34) % len(_PATHS)],
             "user_agent.original": _AGENTS[(r3 >> 38) % len(_AGENTS)],
             "observer.vendor": intake["name"],
-            "agent.id": f"{_mix64(r1 >> 40):016x}{_mix64(r2 >> 40):016x}",
+            "agent.id": _AGENT_IDS[host],
             "related.ip": [src, dst],
             "related.user": [user],
             "sekoiaio.intake.uuid": intake["uuid"],
@@ -380,7 +383,7 @@ class GeneratedBlock:
             f'"url.path":"{_PATHS[(r3 >> 34) % len(_PATHS)]}",'
             f'"user_agent.original":{_JSON_AGENTS[(r3 >> 38) % len(_AGENTS)]},'
             f'"observer.vendor":{jintake[1]},'
-            f'"agent.id":"{_mix64(r1 >> 40):016x}{_mix64(r2 >> 40):016x}",'
+            f'"agent.id":"{_AGENT_IDS[host]}",'
             f'"related.ip":["{src}","{dst}"],"related.user":["{user}"],{jintake[2]}{alerts}}}'
         )
 
