@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 from aiohttp import web
 
@@ -20,13 +22,13 @@ from sekoia_async import (
     NotFoundError,
     OperationTimeout,
     PermissionDeniedError,
+    PollPolicy,
     S3Destination,
     SearchJobFailed,
     SekoiaClient,
     Task,
     TaskStatus,
 )
-from sekoia_async._helpers.search.policy import PollPolicy
 from sekoia_async.testing import Faults, SekoiaEmulator, VirtualClock
 
 FAST = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)
@@ -161,6 +163,9 @@ class FileServer:
         self.app.router.add_get("/cut.jsonl.gz", self._cut)
         self.app.router.add_get("/reset.jsonl.gz", self._reset)
         self.app.router.add_get("/sized-half.jsonl.gz", self._sized_half)
+        self.app.router.add_get("/stall.jsonl.gz", self._stall)
+        self.half_sent = anyio.Event()
+        self.release = anyio.Event()
 
     async def _start(self, request: web.Request) -> web.StreamResponse:
         self.authorization.append(request.headers.get("Authorization"))
@@ -188,6 +193,14 @@ class FileServer:
         half = self.body[: len(self.body) // 2]
         return web.Response(body=half, headers={"Content-Type": "application/gzip"})
 
+    async def _stall(self, request: web.Request) -> web.StreamResponse:
+        # Half the file, then nothing until the test lets go (a stalled download).
+        response = await self._start(request)
+        await response.write(self.body[: len(self.body) // 2])
+        self.half_sent.set()
+        await self.release.wait()
+        return response
+
     async def _reset(self, request: web.Request) -> web.StreamResponse:
         response = await self._start(request)
         await response.write(self.body[: len(self.body) // 2])
@@ -209,6 +222,7 @@ async def files() -> AsyncIterator[tuple[FileServer, str]]:
     try:
         yield server, f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
+        server.release.set()
         await runner.cleanup()
 
 
@@ -282,3 +296,40 @@ async def test_gzip_inflation_check_is_automatic_only_without_content_length(
     with pytest.raises(APIResponseValidationError, match="cut short"):
         await client.events.download_export(f"{base}/sized-half.jsonl.gz", target, verify=True)
     assert target.stat().st_size == size  # the earlier complete download is kept
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_download_removes_the_partial_file(
+    client: SekoiaClient, files: tuple[FileServer, str], tmp_path: Path
+) -> None:
+    server, base = files
+    server.body = gzip.compress(random.Random(0).randbytes(3 << 20), compresslevel=1)
+    target = tmp_path / "out.jsonl.gz"
+    on_disk: list[list[str]] = []
+    with anyio.CancelScope() as scope:
+
+        def progress(written: int) -> None:
+            # Called after the first 1 MiB reached the disk; the server then stalls.
+            on_disk.append(os.listdir(tmp_path))
+            scope.cancel()
+
+        await client.events.download_export(f"{base}/stall.jsonl.gz", target, progress=progress)
+    assert scope.cancelled_caught
+    assert on_disk == [["out.jsonl.gz.part"]]
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.anyio
+async def test_cancelling_export_while_polling_stops_all_requests(
+    client: SekoiaClient, emu: SekoiaEmulator
+) -> None:
+    job_uuid = await _job(client)
+    with anyio.CancelScope() as scope:
+        # Cancelled from the first progress report: the task is still PENDING.
+        await client.events.export(job_uuid, FIELDS, poll=FAST, progress=lambda _: scope.cancel())
+    assert scope.cancelled_caught
+    sent = client.stats.requests
+    await anyio.wait_all_tasks_blocked()
+    assert client.stats.requests == sent  # nothing kept polling in the background
+    # GET job, POST export, GET task: the cancellation landed at the first poll.
+    assert sent == 4  # plus the job creation

@@ -9,10 +9,10 @@ import pytest
 from sekoia_async import (
     OperationFailed,
     PermissionDeniedError,
+    PollPolicy,
     QueryRunStatus,
     SekoiaClient,
 )
-from sekoia_async._helpers.search.policy import PollPolicy
 from sekoia_async.testing import SekoiaEmulator, VirtualClock
 
 FAST = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)

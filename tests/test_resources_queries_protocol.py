@@ -19,10 +19,10 @@ from sekoia_async import (
     NotFoundError,
     OperationFailed,
     OperationTimeout,
+    PollPolicy,
     QueryRunStatus,
     SekoiaClient,
 )
-from sekoia_async._helpers.search.policy import PollPolicy
 
 FAST = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)
 ROWS = [{"host.name": f"web-{i:03d}", "n": i} for i in range(2_000)]

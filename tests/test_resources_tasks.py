@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sekoia_async import NotFoundError, OperationFailed, SekoiaClient, Task, TaskStatus
-from sekoia_async._helpers.search.policy import PollPolicy
+from sekoia_async import NotFoundError, OperationFailed, PollPolicy, SekoiaClient, Task, TaskStatus
 from sekoia_async.testing import SekoiaEmulator, VirtualClock
 
 FAST = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)

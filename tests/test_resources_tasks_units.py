@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 import anyio
 import pytest
 
-from sekoia_async import OperationTimeout, Task, TaskStatus
+from sekoia_async import OperationTimeout, PollPolicy, Task, TaskStatus
 from sekoia_async._helpers.polling import poll_until_done
-from sekoia_async._helpers.search.policy import PollPolicy
 from sekoia_async._models._converter import structure
 
 FAST = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)
