@@ -47,6 +47,9 @@ async def test_invite_with_a_role_of_the_community(
     assert invitation.uuid
     assert invitation.created_at is not None
     assert invitation.created_at.tzinfo is not None
+    listed = [i async for i in client.invitations.list()]
+    assert [i.uuid for i in listed] == [invitation.uuid]
+    assert listed[0] == invitation
 
 
 @pytest.mark.anyio

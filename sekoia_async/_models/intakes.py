@@ -12,7 +12,7 @@ __all__ = ["Entity", "EntityRef", "Intake"]
 
 @attrs.frozen
 class EntityRef:
-    """The short form of an entity embedded in an intake."""
+    """The short form ``{uuid, name}`` of an entity, embedded in intakes and alerts."""
 
     uuid: str
     name: str | None = None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from .._helpers.pagination import AsyncPager
 from .._models._converter import structure
 from .._models.community import Invitation
 from .._transport.paths import validate_uuid
 from ._base import Resource
+from ._listing import offset_pager
 
 __all__ = ["InvitationsResource"]
 
@@ -42,3 +44,14 @@ class InvitationsResource(Resource):
             "POST", "/v1/invitations", json=invitation_body(email, communities)
         )
         return structure(data, Invitation)
+
+    def list(self, *, limit: int = 100, max_items: int | None = None) -> AsyncPager[Invitation]:
+        """The invitations sent in the communities the key can see."""
+        return offset_pager(
+            self._client,
+            "/v1/invitations",
+            Invitation,
+            limit=limit,
+            max_limit=100,
+            max_items=max_items,
+        )
