@@ -76,6 +76,10 @@ async def test_paging_visits_every_alert_once(api: Api) -> None:
     items = await all_alerts(api)
     assert len(items) == 120
     assert len({a["uuid"] for a in items}) == 120
+    assert all(a["stix"] == {} for a in items)  # filled only with ?stix=true
+    status, body = await api("GET", "/v1/sic/alerts", params={"offset": 500})
+    assert status == 200
+    assert body == {"items": [], "has_more": False, "total": 120}
 
 
 async def test_match_is_or_within_a_field_and_count_agrees(api: Api) -> None:
