@@ -241,3 +241,22 @@ def test_client_dropped_after_its_loop_closed_only_warns() -> None:
         del leaked
         gc.collect()
     assert any("SekoiaClient was never closed" in str(w.message) for w in caught)
+
+
+async def test_cancelled_requests_and_streams_give_their_connection_back() -> None:
+    async with ScriptedServer() as srv, SessionPool(limit=1, rate_limit=None) as pool:
+        srv.script("/v1/hang", Reply(hang=True))
+        srv.script("/v1/big", Reply(body=b"x\n" * 500_000))
+        srv.script("/v1/ok", Reply(json={"ok": True}))
+        async with SekoiaClient(KEY, base_url=srv.base_url, pool=pool) as client:
+            with anyio.CancelScope() as scope:
+                scope.cancel()  # cancelled before the answer: the connection must not leak
+                await client.request("GET", "/v1/hang")
+            with anyio.move_on_after(0.1):
+                await client.request("GET", "/v1/hang")
+            async with client.stream("GET", "/v1/big") as resp:
+                async for _ in resp.iter_chunks():
+                    break  # leave mid-body
+            # With one connection in the pool, any leak above would hang here.
+            with anyio.fail_after(10):
+                assert await client.request("GET", "/v1/ok") == {"ok": True}
