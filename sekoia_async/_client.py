@@ -202,6 +202,8 @@ class SekoiaClient:
             "Accept": "application/json",
             "User-Agent": self.user_agent,
         }
+        # Downloads are JSON lines, CSV or gzip: do not ask for JSON.
+        self._stream_headers = {**self._headers, "Accept": "*/*"}
         self._foreign_headers: dict[str, str] = {"User-Agent": self.user_agent}
         t = self.timeout
         # A read timeout no shorter than the attempt's total can never fire first; leaving it
@@ -438,13 +440,17 @@ class SekoiaClient:
         body: Any,
         client_timeout: aiohttp.ClientTimeout,
         same_origin: bool = True,
+        streaming: bool = False,
     ) -> aiohttp.ClientResponse:
         """One HTTP exchange (the transport seam): an open response, redirects resolved.
 
         Redirects are followed only within the base URL's origin; one to another host is refused
         so that the API key never leaves for a host the user did not configure.
         """
-        headers = self._headers if same_origin else self._foreign_headers
+        if not same_origin:
+            headers = self._foreign_headers
+        else:
+            headers = self._stream_headers if streaming else self._headers
         for _ in range(_MAX_REDIRECTS + 1):
             resp = await session.request(
                 method,
@@ -726,7 +732,7 @@ class SekoiaClient:
                 stats.retries += 1
             try:
                 resp = await self._send(
-                    session, method, url, query, None, self._stream_timeout, same_origin
+                    session, method, url, query, None, self._stream_timeout, same_origin, True
                 )
                 if resp.status < 300:
                     self._log_attempt(method, url, resp.status, started, attempt)

@@ -257,6 +257,7 @@ async def test_stream_lines_and_chunks() -> None:
             assert client.stats.bytes_received == 2 * len(body)
         assert srv.seen[0].query == "format=jsonl"
         assert srv.seen[0].headers["Authorization"] == f"Bearer {KEY}"
+        assert srv.seen[0].headers["Accept"] == "*/*"
 
 
 async def test_stream_to_another_host_has_no_authorization() -> None:
