@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sekoia_async.testing._domains import _catalog as cat
+from sekoia_async.testing._domains._common import Filters, apply_filters
 from sekoia_async.testing._domains._stores import (
     assets_store,
     community_store,
@@ -161,3 +162,41 @@ def test_seeded_references_are_consistent() -> None:
     names = [r["name"] for r in rules.values()]
     assert "Suspicious Windows Defender Exclusion Command" in names
     assert len(names) == len(set(names))
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+WORDS = st.sampled_from(["a", "b", "c", "d"])
+ITEMS = st.lists(
+    st.fixed_dictionaries(
+        {"tag": WORDS, "labels": st.lists(WORDS, max_size=3), "n": st.integers(0, 9)}
+    ),
+    max_size=12,
+)
+GETTERS: dict[str, Any] = {
+    "tag": lambda i: i["tag"],
+    "labels": lambda i: i["labels"],
+    "n": lambda i: i["n"],
+}
+
+
+@given(ITEMS, st.sampled_from(["tag", "labels"]), st.sets(WORDS, min_size=1))
+def test_match_and_nomatch_partition_the_items(
+    items: list[dict[str, Any]], field: str, values: set[str]
+) -> None:
+    wanted = tuple(sorted(values))
+    kept = apply_filters(items, Filters(match={field: wanted}), GETTERS)
+    dropped = apply_filters(items, Filters(nomatch={field: wanted}), GETTERS)
+    assert len(kept) + len(dropped) == len(items)
+    for item in kept:
+        got = item[field] if isinstance(item[field], list) else [item[field]]
+        assert values.intersection(got)  # OR within a field
+
+
+@given(ITEMS, st.sets(WORDS, min_size=1), st.integers(0, 9), st.integers(0, 9))
+def test_filters_of_different_kinds_are_anded(
+    items: list[dict[str, Any]], tags: set[str], low: int, high: int
+) -> None:
+    both = Filters(match={"tag": tuple(tags)}, range={"n": (low, high)})
+    expected = [i for i in items if i["tag"] in tags and low <= i["n"] <= high]
+    assert apply_filters(items, both, GETTERS) == expected

@@ -269,13 +269,6 @@ def _in_range(value: object, low: float, high: float) -> bool:
     return low <= value <= high
 
 
-def sort_items(items: list[Any], key: Callable[[Any], Any], *, descending: bool) -> list[Any]:
-    """A stable sort that puts missing (None) keys last whatever the direction."""
-    present = [i for i in items if key(i) is not None]
-    missing = [i for i in items if key(i) is None]
-    return sorted(present, key=key, reverse=descending) + missing
-
-
 # --- body validation ---------------------------------------------------------------------------
 
 
@@ -380,7 +373,3 @@ def field_str_list(
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ApiError(400, f"Invalid parameters: {name} must be a list of strings")
     return list(value)
-
-
-def page(items: list[Any], limit: int, offset: int) -> list[Any]:
-    return items[offset : offset + limit]

@@ -195,7 +195,7 @@ async def list_invitations(request: web.Request) -> web.Response:
     return json_response({"items": invitations[offset : offset + limit], "total": len(invitations)})
 
 
-def _key_summary(state: EmulatorState, key: ApiKey) -> dict[str, Any]:
+def _key_summary(key: ApiKey) -> dict[str, Any]:
     # Never the key itself: only what identifies it.
     return {
         "uuid": key.uuid,
@@ -238,8 +238,7 @@ async def me(request: web.Request) -> web.Response:
 
 async def validate(request: web.Request) -> web.Response:
     """The key check integrations call: 200 with the key's identity (401 is the core's job)."""
-    state = get_state(request)
-    return json_response({"valid": True, **_key_summary(state, get_key(request))})
+    return json_response({"valid": True, **_key_summary(get_key(request))})
 
 
 def routes(state: EmulatorState) -> list[Route]:
