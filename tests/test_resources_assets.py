@@ -15,9 +15,10 @@ from sekoia_async import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    RetryPolicy,
     SekoiaClient,
 )
-from sekoia_async.testing import SekoiaEmulator
+from sekoia_async.testing import Faults, SekoiaEmulator
 
 
 @pytest.fixture
@@ -121,3 +122,17 @@ async def test_errors(client: SekoiaClient, emu: SekoiaEmulator) -> None:
         with pytest.raises(PermissionDeniedError) as info:
             await restricted.assets.list().first_page()
         assert nothing not in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_list_is_exactly_once_under_server_errors(emu: SekoiaEmulator) -> None:
+    retry = RetryPolicy(max_retries=6, backoff_base=0.001, backoff_max=0.01)
+    async with SekoiaClient(emu.api_key, base_url=emu.base_url, retry=retry) as client:
+        for i in range(30):
+            await client.assets.create(name=f"flaky-{i:02d}", type="host")
+        expected = [a.uuid async for a in client.assets.list(search="flaky-", sort="name")]
+        emu.faults = Faults(error_rate=0.3, endpoints={"assets.list"}, seed=1)
+        got = [a.uuid async for a in client.assets.list(search="flaky-", sort="name", limit=4)]
+        assert got == expected
+        assert len(set(got)) == 30
+        assert client.stats.retries > 0

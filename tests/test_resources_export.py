@@ -23,6 +23,7 @@ from sekoia_async import (
     OperationTimeout,
     PermissionDeniedError,
     PollPolicy,
+    RetryPolicy,
     S3Destination,
     SearchJobFailed,
     SekoiaClient,
@@ -333,3 +334,22 @@ async def test_cancelling_export_while_polling_stops_all_requests(
     assert client.stats.requests == sent  # nothing kept polling in the background
     # GET job, POST export, GET task: the cancellation landed at the first poll.
     assert sent == 4  # plus the job creation
+
+
+@pytest.mark.anyio
+async def test_export_survives_server_errors_while_polling(
+    emu: SekoiaEmulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    retry = RetryPolicy(max_retries=6, backoff_base=0.001, backoff_max=0.01)
+    async with SekoiaClient(emu.api_key, base_url=emu.base_url, retry=retry) as client:
+        job_uuid = await _job(client)
+        emu.faults = Faults(error_rate=0.4, endpoints={"tasks.get", "events.jobs.get"}, seed=2)
+        export = await client.events.export(
+            job_uuid, FIELDS, poll=FAST, progress=lambda _: clock.advance(25)
+        )
+        assert export.task.succeeded
+        assert client.stats.retries > 0
+        emu.faults = Faults()
+        await export.download_to(tmp_path / "e.jsonl.gz")
+    rows = gzip.decompress((tmp_path / "e.jsonl.gz").read_bytes()).splitlines()
+    assert len(rows) == EVENTS
