@@ -97,6 +97,18 @@ async def test_alert_types_give_the_uuids_rules_take(api: Api) -> None:
     assert set(spec_form["items"][0]) == {"value", "category"}
 
 
+@pytest.mark.parametrize(
+    "path",
+    [RULES, "/v1/sic/alerts", "/v1/sic/cases", "/v1/communities", "/v2/asset-management/assets"],
+)
+async def test_domain_paths_answer_with_and_without_the_api_prefix(api: Api, path: str) -> None:
+    status, plain = await api("GET", path)
+    assert status == 200
+    status, prefixed = await api("GET", "/api" + path)
+    assert status == 200
+    assert prefixed == plain
+
+
 async def test_rules_filter_by_severity_name_or_number(api: Api) -> None:
     status, high = await api("GET", RULES, params={"match[severity]": "high"})
     assert status == 200
