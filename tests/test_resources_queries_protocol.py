@@ -40,6 +40,7 @@ class NotebooksServer:
         self.polls = 0
         self.download_queries: list[dict[str, str]] = []
         self.finished_downloads = 0
+        self.omit_uuid = False
         self.app = web.Application()
         self.app.router.add_post("/v1/notebooks/queries/runs", self._create)
         self.app.router.add_get("/v1/notebooks/queries/runs/{uuid}", self._get)
@@ -53,6 +54,8 @@ class NotebooksServer:
         status = self.statuses[min(self.polls, len(self.statuses) - 1)]
         self.polls += 1
         body: dict[str, Any] = {"uuid": request.match_info["uuid"], "status": status}
+        if self.omit_uuid:
+            del body["uuid"]
         if status == "error":
             body["error"] = self.error
         return web.json_response(body)
@@ -181,3 +184,14 @@ async def test_wait_deadline(notebooks: tuple[NotebooksServer, SekoiaClient]) ->
         await client.queries.wait_run("run-1", poll=FAST, max_wait=0.1)
     assert info.value.operation_uuid == "run-1"
     assert server.polls >= 1
+
+
+@pytest.mark.anyio
+async def test_a_run_body_without_uuid_gets_the_one_asked_for(
+    notebooks: tuple[NotebooksServer, SekoiaClient],
+) -> None:
+    server, client = notebooks
+    server.omit_uuid = True
+    run = await client.queries.get_run("run-7")
+    assert run.uuid == "run-7"
+    assert run.status is QueryRunStatus.PENDING

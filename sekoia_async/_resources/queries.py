@@ -147,8 +147,10 @@ class QueriesResource(Resource):
     async def get_run(self, run_uuid: str) -> QueryRun:
         """The current state of a run."""
         data = await self._client.request("GET", f"{_RUNS}/{quote_path_param(run_uuid)}")
-        run = structure(data, QueryRun)
-        return run if run.uuid else structure({**data, "uuid": run_uuid}, QueryRun)
+        if isinstance(data, dict) and not data.get("uuid"):
+            # Some deployments omit the uuid in the run body; the caller asked for this one.
+            data = {**data, "uuid": run_uuid}
+        return structure(data, QueryRun)
 
     async def wait_run(
         self,

@@ -32,7 +32,9 @@ class TasksResource(Resource):
         data = await self._client.request("GET", f"/v1/tasks/{quote_path_param(task_uuid)}")
         task = structure(data, Task)
         # Some services omit the uuid in the task body; the caller asked for this one.
-        return task if task.uuid else structure({**data, "uuid": task_uuid}, Task)
+        if task.uuid or not isinstance(data, dict):
+            return task
+        return structure({**data, "uuid": task_uuid}, Task)
 
     async def wait(
         self,
