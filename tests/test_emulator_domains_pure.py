@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sekoia_async.testing._domains import _catalog as cat
-from sekoia_async.testing._domains._common import Filters, apply_filters
+from sekoia_async.testing._domains._common import Filters, apply_filters, is_email, is_uuid
 from sekoia_async.testing._domains._stores import (
     assets_store,
     community_store,
@@ -200,3 +200,15 @@ def test_filters_of_different_kinds_are_anded(
     both = Filters(match={"tag": tuple(tags)}, range={"n": (low, high)})
     expected = [i for i in items if i["tag"] in tags and low <= i["n"] <= high]
     assert apply_filters(items, both, GETTERS) == expected
+
+
+def test_uuid_and_email_checks_take_the_whole_value() -> None:
+    good = "1c3a4a06-8f06-4f8a-9a4d-4b1f0f1b2c3d"
+    assert is_uuid(good)
+    assert not is_uuid(good + "\n")
+    assert not is_uuid(good[:-1])
+    assert not is_uuid(None)
+    assert is_email("john.doe@example.com")
+    assert not is_email("john.doe@example.com\n")
+    assert not is_email("john doe@example.com")
+    assert not is_email("a@b,c@example.com")

@@ -23,10 +23,10 @@ from .._routing import ApiError, ApiKey, EmulatorState
 
 _ALNUM = string.ascii_letters + string.digits
 _UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
-_FILTER_RE = re.compile(r"^(match|nomatch|date|range)\[([^\]]*)\]$")
+_EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
+_FILTER_RE = re.compile(r"(match|nomatch|date|range)\[([^\]]*)\]")
 
 
 def rng_for(state: EmulatorState, *parts: object) -> random.Random:
@@ -54,11 +54,11 @@ def iso_z(ts: float) -> str:
 
 
 def is_uuid(value: object) -> bool:
-    return isinstance(value, str) and _UUID_RE.match(value) is not None
+    return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
 
 
 def is_email(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 254 and _EMAIL_RE.match(value) is not None
+    return isinstance(value, str) and len(value) <= 254 and _EMAIL_RE.fullmatch(value) is not None
 
 
 def principal(key: ApiKey) -> tuple[str, str]:
@@ -168,7 +168,7 @@ def parse_filters(
     }
     out: dict[str, dict[str, Any]] = {"match": {}, "nomatch": {}, "date": {}, "range": {}}
     for name, raw in request.query.items():
-        found = _FILTER_RE.match(name)
+        found = _FILTER_RE.fullmatch(name)
         if found is None:
             continue
         kind, field = found.groups()
