@@ -340,3 +340,34 @@ async def test_export_needs_the_massive_export_permission(api: Api, emu: SekoiaE
         "POST", f"{JOBS}/{job['uuid']}/export", json={"fields": ["event.*"]}
     )
     assert status == 400
+
+
+async def test_a_done_job_is_a_snapshot(api: Api, emu: SekoiaEmulator) -> None:
+    job = await api.done(term="")
+    before = await api.all_ids(job["uuid"])
+    emu.add_events([{"timestamp": (START - timedelta(minutes=1)).isoformat(), "message": "late"}])
+    emu.generate_events(10)
+    assert await api.all_ids(job["uuid"]) == before
+    _, again = await api.call("GET", f"{JOBS}/{job['uuid']}")
+    assert again["total"] == 3000
+    assert (await api.done(term=""))["total"] == 3011
+
+
+def test_ten_million_events_cost_little_memory() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        emu = SekoiaEmulator(seed=1, clock=VirtualClock(START))
+        emu.generate_events(10_000_000)
+        store = emu._core.events
+        results = store.search(0, 2**62, None)
+        middle = results.page(5_000_000, 1000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert results.total == 10_000_000
+    assert len({e["__event_id"] for e in middle}) == 1000
+    stamps = [e["timestamp"] for e in middle]
+    assert stamps == sorted(stamps, reverse=True)
+    assert peak < 20_000_000  # bytes: the 1000 materialised events, not the 10 M

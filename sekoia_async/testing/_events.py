@@ -418,11 +418,50 @@ def _json_intake(intake: dict[str, Any], entity_names: dict[str, str]) -> tuple[
 Source = tuple[int, Sequence[int]]  # (source number, matching positions in that source)
 
 
+class _Snapshot:
+    """The sources one search saw: the generated blocks then (last) its matching added events.
+
+    Jobs are snapshots, as on the real API: events added later never shift a job's pages.
+    """
+
+    def __init__(
+        self, blocks: Sequence[GeneratedBlock], added: list[dict[str, Any]], added_ts: list[int]
+    ) -> None:
+        self.blocks = list(blocks)
+        self.added = added
+        self.added_ts = added_ts
+
+    def ts_at(self, source: int, pos: int) -> int:
+        if source < len(self.blocks):
+            return self.blocks[source].ts_us(pos)
+        return self.added_ts[pos]
+
+    def event_at(self, source: int, pos: int) -> dict[str, Any]:
+        if source < len(self.blocks):
+            return self.blocks[source].event(pos)
+        return self.added[pos]
+
+    def accessor_at(self, source: int, pos: int) -> Accessor:
+        if source < len(self.blocks):
+            return self.blocks[source].accessor(pos)
+        return self.added[pos].get
+
+    def event_json_at(self, source: int, pos: int) -> str:
+        if source < len(self.blocks):
+            return self.blocks[source].event_json(pos)
+        return json.dumps(self.added[pos], separators=(",", ":"))
+
+    def event_id_at(self, source: int, pos: int) -> str:
+        if source < len(self.blocks):
+            return self.blocks[source].event_id(pos)
+        return str(self.added[pos]["__event_id"])
+
+
 class ResultSet:
     """The matches of one search, newest first, without materialising the events."""
 
-    def __init__(self, store: EventStore, sources: list[Source], limit: int | None) -> None:
-        self._store = store
+    def __init__(self, snapshot: _Snapshot, sources: list[Source], limit: int | None) -> None:
+        self._store = snapshot
         nonempty = [s for s in sources if len(s[1])]
         self._single: Source | None = None
         self._merged: array[int] | None = None
@@ -430,7 +469,7 @@ class ResultSet:
             self._single = nonempty[0]
             count = len(nonempty[0][1])
         elif nonempty:
-            self._merged = _merge(store, nonempty)
+            self._merged = _merge(snapshot, nonempty)
             count = len(self._merged)
         else:
             count = 0
@@ -464,11 +503,11 @@ class ResultSet:
         return [self._store.event_id_at(*self._at(k)) for k in range(self.total)]
 
 
-def _merge(store: EventStore, sources: list[Source]) -> array[int]:
+def _merge(snapshot: _Snapshot, sources: list[Source]) -> array[int]:
     def stream(src: Source) -> Iterator[tuple[int, int]]:
         number, positions = src
         for pos in positions:
-            yield -store.ts_at(number, pos), (number << 40) | pos
+            yield -snapshot.ts_at(number, pos), (number << 40) | pos
 
     merged = array("Q")
     for _, packed in heapq.merge(*(stream(s) for s in sources)):
@@ -477,7 +516,7 @@ def _merge(store: EventStore, sources: list[Source]) -> array[int]:
 
 
 class EventStore:
-    """Generated blocks (sources 0..k-1) plus added events (the last source)."""
+    """Generated blocks plus added events, searched into snapshot ``ResultSet``s."""
 
     def __init__(
         self, *, seed: int, intakes: Sequence[dict[str, Any]], entity_names: dict[str, str]
@@ -490,7 +529,7 @@ class EventStore:
         self._added: list[dict[str, Any]] = []
         self._added_keys: list[int] = []
         self._added_counter = 0
-        self.version = 0  # bumped on every change, so caches can tell results are stale
+        self.version = 0  # bumped on every change
 
     def __len__(self) -> int:
         return sum(b.n for b in self.blocks) + len(self._added)
@@ -516,11 +555,8 @@ class EventStore:
                 raise TypeError(f"events must be dicts of dotted fields, got {type(raw).__name__}")
             event = dict(raw)
             ts = parse_event_time(event["timestamp"]) if "timestamp" in event else now_us
-            event["timestamp"] = (
-                event["timestamp"]
-                if isinstance(event.get("timestamp"), str)
-                else format_event_time(ts)
-            )
+            if not isinstance(event.get("timestamp"), str):
+                event["timestamp"] = format_event_time(ts)
             if "__event_id" not in event:
                 self._added_counter += 1
                 event["__event_id"] = str(
@@ -536,37 +572,16 @@ class EventStore:
         self.version += 1
         return ids
 
-    def ts_at(self, source: int, pos: int) -> int:
-        if source < len(self.blocks):
-            return self.blocks[source].ts_us(pos)
-        return -self._added_keys[pos]
-
-    def event_at(self, source: int, pos: int) -> dict[str, Any]:
-        if source < len(self.blocks):
-            return self.blocks[source].event(pos)
-        return self._added[pos]
-
-    def accessor_at(self, source: int, pos: int) -> Accessor:
-        if source < len(self.blocks):
-            return self.blocks[source].accessor(pos)
-        return self._added[pos].get
-
-    def event_json_at(self, source: int, pos: int) -> str:
-        if source < len(self.blocks):
-            return self.blocks[source].event_json(pos)
-        return json.dumps(self._added[pos], separators=(",", ":"))
-
-    def event_id_at(self, source: int, pos: int) -> str:
-        if source < len(self.blocks):
-            return self.blocks[source].event_id(pos)
-        return str(self._added[pos]["__event_id"])
-
     def search(
         self, lo_us: int, hi_us: int, query: Query | None, *, limit: int | None = None
     ) -> ResultSet:
-        """Matches in [lo_us, hi_us]; ``query`` None means everything in the window."""
+        """Matches in [lo_us, hi_us]; ``query`` None means everything in the window.
+
+        Safe to run in a worker thread: it reads copies taken first.
+        """
+        blocks, added, added_keys = list(self.blocks), list(self._added), list(self._added_keys)
         sources: list[Source] = []
-        for number, block in enumerate(self.blocks):
+        for number, block in enumerate(blocks):
             window = block.index_range(lo_us, hi_us)
             if query is None:
                 sources.append((number, window))
@@ -577,8 +592,9 @@ class EventStore:
                     if query(accessor(i)):
                         matches.append(i)
                 sources.append((number, matches))
-        first = bisect_left(self._added_keys, -hi_us)
-        last = bisect_right(self._added_keys, -lo_us)
-        added = [pos for pos in range(first, last) if query is None or query(self._added[pos].get)]
-        sources.append((len(self.blocks), added))
-        return ResultSet(self, sources, limit)
+        first = bisect_left(added_keys, -hi_us)
+        last = bisect_right(added_keys, -lo_us)
+        picked = [pos for pos in range(first, last) if query is None or query(added[pos].get)]
+        snapshot = _Snapshot(blocks, [added[p] for p in picked], [-added_keys[p] for p in picked])
+        sources.append((len(blocks), range(len(picked))))
+        return ResultSet(snapshot, sources, limit)

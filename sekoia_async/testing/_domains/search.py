@@ -65,7 +65,7 @@ class SearchJob:
     message: str | None
     query: Query | None
     results: ResultSet | None = None
-    results_version: int = -1
+    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
     reads: int = 0
     forced_expired: bool = False
     exports: list[str] = attrs.field(factory=list)
@@ -108,7 +108,7 @@ class ExportTask:
 class SearchStore:
     jobs: dict[str, SearchJob] = attrs.field(factory=dict)
     tasks: dict[str, ExportTask] = attrs.field(factory=dict)
-    pages: OrderedDict[tuple[str, int, int, int], bytes] = attrs.field(factory=OrderedDict)
+    pages: OrderedDict[tuple[str, int, int], bytes] = attrs.field(factory=OrderedDict)
     page_bytes: int = 0
     export_rate: float = 1_000_000.0  # events exported per second of the emulator clock
     job_count: int = 0
@@ -326,20 +326,21 @@ def routes(state: EmulatorState) -> list[Route]:
         return job
 
     async def results_of(job: SearchJob) -> ResultSet:
-        events = core.events
-        if job.results is None or job.results_version != events.version:
-            limits = [n for n in (job.max_last_events, core.max_job_total) if n is not None]
-            limit = min(limits) if limits else None
-            query = job.query
-            if query is None:
-                job.results = events.search(job.lo_us, job.hi_us, None, limit=limit)
-            else:
-                # Matching reads every event of the window: off the event loop.
-                job.results = await anyio.to_thread.run_sync(
-                    lambda: events.search(job.lo_us, job.hi_us, query, limit=limit)
-                )
-            job.results_version = events.version
-        return job.results
+        # Computed once, then a snapshot: events added later never shift a job's pages.
+        async with job.lock:
+            if job.results is None:
+                events = core.events
+                limits = [n for n in (job.max_last_events, core.max_job_total) if n is not None]
+                limit = min(limits) if limits else None
+                query = job.query
+                if query is None:
+                    job.results = events.search(job.lo_us, job.hi_us, None, limit=limit)
+                else:
+                    # Matching reads every event of the window: off the event loop.
+                    job.results = await anyio.to_thread.run_sync(
+                        lambda: events.search(job.lo_us, job.hi_us, query, limit=limit)
+                    )
+            return job.results
 
     async def get_job(request: web.Request) -> web.Response:
         job = find(request)
@@ -373,7 +374,7 @@ def routes(state: EmulatorState) -> list[Route]:
         if after is not None and job.reads > after and core.faults.applies_to("events.page"):
             job.forced_expired = True
             raise ApiError(404, f"Search job {job.uuid} has expired: create a new search job")
-        cache_key = (job.uuid, offset, limit, job.results_version)
+        cache_key = (job.uuid, offset, limit)
         body = store.pages.get(cache_key)
         if body is None:
             items = ",".join(results.page_json(offset, limit))
