@@ -288,6 +288,17 @@ async def test_every_case_response_matches_the_spec(api: Api) -> None:
     await call("GET", "/v1/sic/cases/{case_uuid}", ids)
     await call("GET", "/v1/sic/alerts/{uuid}", {"uuid": first}, params={"cases": "true"})
 
+    await call(
+        "POST", "/v1/sic/cases/{uuid}/events", {"uuid": created["uuid"]}, json={"event_ids": ["e1"]}
+    )
+    await call("DELETE", "/v1/sic/cases/{case_uuid}/events/{event_id}", {**ids, "event_id": "e1"})
+    await call("DELETE", "/v1/sic/cases/{case_uuid}/events/{event_id}", {**ids, "event_id": "e1"})
+    await call(
+        "DELETE",
+        "/v1/sic/cases/{uuid}/events",
+        {"uuid": created["uuid"]},
+        json={"event_ids": ["e1"]},
+    )
     await call("POST", "/v1/sic/cases", json={})  # 400: title is required
     await call("PATCH", "/v1/sic/cases/{case_uuid}/alerts", ids, json={"alerts": ["ALnope"]})
     await call("DELETE", "/v1/sic/cases/{case_uuid}", ids)

@@ -516,3 +516,28 @@ async def test_seeded_cases_list_and_filters(api: Api) -> None:
     status, body = await api("GET", "/v1/sic/cases", params={"limit": 101})
     assert status == 400
     assert "limit" in body["message"]
+
+
+async def test_case_events_attach_and_detach(api: Api) -> None:
+    _, case = await api("POST", "/v1/sic/cases", json={"title": "With events"})
+    events = f"/v1/sic/cases/{case['uuid']}/events"
+    status, _ = await api("POST", events, json={"event_ids": ["ev-1", "ev-2", "ev-3"]})
+    assert status == 204
+    status, _ = await api("DELETE", f"{events}/ev-1")
+    assert status == 204
+    status, body = await api("DELETE", f"{events}/ev-1")
+    assert status == 404
+    assert "ev-1" in body["message"]
+    status, _ = await api("DELETE", events, json={"event_ids": ["ev-2"]})
+    assert status == 204
+    status, _ = await api("DELETE", f"{events}/ev-2")
+    assert status == 404
+    status, _ = await api("DELETE", f"{events}/ev-3")
+    assert status == 204
+    status, body = await api("POST", events, json={"event_ids": []})
+    assert status == 400
+    assert "event_ids" in body["message"]
+    status, body = await api("POST", events, json={"event_ids": [str(i) for i in range(1001)]})
+    assert status == 400
+    status, _ = await api("POST", "/v1/sic/cases/CAunknown000/events", json={"event_ids": ["ev-1"]})
+    assert status == 404

@@ -43,6 +43,8 @@ class CaseRecord:
     data: dict[str, Any]
     alert_uuids: list[str] = attrs.field(factory=list)
     comments: list[dict[str, Any]] = attrs.field(factory=list)
+    # Event ids attached with POST .../events (kept in the order they were added).
+    event_ids: dict[str, None] = attrs.field(factory=dict)
 
 
 @attrs.define

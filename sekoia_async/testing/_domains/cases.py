@@ -104,7 +104,8 @@ def render_case(store: SicStore, rec: CaseRecord, *, listing: bool = False) -> d
 
 def _visible_case(request: web.Request) -> CaseRecord:
     state = get_state(request)
-    ident = request.match_info["case_uuid"]
+    # The spec names the path parameter {case_uuid} on most routes and {uuid} on some.
+    ident = request.match_info.get("case_uuid") or request.match_info["uuid"]
     rec = sic_store(state).find_case(ident)
     if rec is None or not in_scope(
         community_scope(state, get_key(request)), rec.data["community_uuid"]
@@ -442,6 +443,47 @@ async def add_case_comment(request: web.Request) -> web.Response:
     return json_response(comment)
 
 
+MAX_EVENT_IDS = 1000
+
+
+async def _event_ids(request: web.Request) -> list[str]:
+    body = require_object(await read_json(request))
+    reject_unknown(body, ("event_ids",))
+    ids = field_str_list(body, "event_ids", required=True)
+    assert ids is not None
+    if not 1 <= len(ids) <= MAX_EVENT_IDS:
+        raise ApiError(400, f"Invalid parameters: event_ids must hold 1 to {MAX_EVENT_IDS} ids")
+    return ids
+
+
+async def add_case_events(request: web.Request) -> web.Response:
+    """Attach events by their search ``__event_id`` (the emulator does not check they exist)."""
+    rec = _visible_case(request)
+    for event_id in await _event_ids(request):
+        rec.event_ids[event_id] = None
+    _touch(request, rec)
+    return web.Response(status=204)
+
+
+async def remove_case_events(request: web.Request) -> web.Response:
+    """Detach events. Sekoia takes ``event.id`` here; the emulator accepts the ids it stored."""
+    rec = _visible_case(request)
+    for event_id in await _event_ids(request):
+        rec.event_ids.pop(event_id, None)
+    _touch(request, rec)
+    return web.Response(status=204)
+
+
+async def remove_case_event(request: web.Request) -> web.Response:
+    rec = _visible_case(request)
+    event_id = request.match_info["event_id"]
+    if event_id not in rec.event_ids:
+        raise ApiError(404, f"Event {event_id} is not attached to case {rec.data['uuid']}")
+    del rec.event_ids[event_id]
+    _touch(request, rec)
+    return web.Response(status=204)
+
+
 def routes(state: EmulatorState) -> list[Route]:
     sic_store(state)
     base = "/v1/sic/cases"
@@ -456,6 +498,21 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("POST", one + "/alerts", replace_case_alerts, "Manage cases", "cases.alerts.replace"),
         Route("PATCH", one + "/alerts", add_case_alerts, "Manage cases", "cases.alerts.add"),
         Route("GET", one + "/comments", list_case_comments, "View cases", "cases.comments.list"),
+        Route("POST", base + "/{uuid}/events", add_case_events, "Manage cases", "cases.events.add"),
+        Route(
+            "DELETE",
+            base + "/{uuid}/events",
+            remove_case_events,
+            "Manage cases",
+            "cases.events.remove",
+        ),
+        Route(
+            "DELETE",
+            one + "/events/{event_id}",
+            remove_case_event,
+            "Manage cases",
+            "cases.events.remove_one",
+        ),
         # The spec lists "Comment on cases" and "Manage cases"; the narrower one is checked.
         Route(
             "POST", one + "/comments", add_case_comment, "Comment on cases", "cases.comments.add"
