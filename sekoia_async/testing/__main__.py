@@ -20,11 +20,13 @@ from ._server import SekoiaEmulator
 __all__ = ["build_parser", "main", "serve"]
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """The emulator's options, added to ``parser`` (or a new one)."""
+def build_parser(
+    parser: argparse.ArgumentParser | None = None, *, prog: str = "python -m sekoia_async.testing"
+) -> argparse.ArgumentParser:
+    """The emulator's options, added to ``parser`` (or a new one named ``prog``)."""
     if parser is None:
         parser = argparse.ArgumentParser(
-            prog="python -m sekoia_async.testing",
+            prog=prog,
             description="Run a local emulator of the Sekoia.io API (for tests and demos).",
         )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -87,9 +89,9 @@ async def serve(args: argparse.Namespace) -> None:
                 break
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Command-line entry point; returns the exit code (``prog`` names it in --help)."""
+    parser = build_parser(prog=prog) if prog is not None else build_parser()
     args = parser.parse_args(argv)
     try:
         _faults(args)
