@@ -60,7 +60,7 @@ from ._models.rules import Rule, RuleAlertType, RuleEffort, RuleTag, RuleType
 from ._models.tasks import Task, TaskStatus
 from ._resources.alerts import AlertFilters
 from ._resources.cases import CaseFilters
-from ._resources.events_export import EventsExport
+from ._resources.events_export import EventsExport, ExportRows
 from ._resources.queries import QueryRows
 from ._transport.config import REGIONS, Timeout
 from ._transport.pool import SessionPool
@@ -139,6 +139,7 @@ __all__ = [
     "ExportConfig",
     "ExportJob",
     "ExportResult",
+    "ExportRows",
     "Exporter",
     "FieldValue",
     "Intake",

@@ -353,3 +353,41 @@ async def test_export_survives_server_errors_while_polling(
         await export.download_to(tmp_path / "e.jsonl.gz")
     rows = gzip.decompress((tmp_path / "e.jsonl.gz").read_bytes()).splitlines()
     assert len(rows) == EVENTS
+
+
+@pytest.mark.anyio
+async def test_reading_an_export_without_a_file(
+    client: SekoiaClient, emu: SekoiaEmulator, clock: VirtualClock
+) -> None:
+    job_uuid = await _job(client, "")
+    export = await client.events.export(
+        job_uuid, FIELDS, poll=FAST, progress=lambda _: clock.advance(60)
+    )
+    async with export.events() as events:
+        ids = [event["__event_id"] async for event in events]
+        assert events.rows_read == EVENTS
+    assert ids == emu.expected_event_ids("", "-30d", "now")
+    async with export.events() as events:
+        async for event in events:
+            assert set(event) <= set(FIELDS)
+            break  # leaving early closes the download
+
+
+@pytest.mark.anyio
+async def test_reading_a_cut_export_raises_at_the_end(
+    client: SekoiaClient, files: tuple[FileServer, str]
+) -> None:
+    _, base = files
+    async with client.events.read_export(f"{base}/whole.jsonl.gz") as events:
+        assert len([e async for e in events]) == 20_000
+    read: list[dict[str, object]] = []
+
+    async def read_all() -> None:
+        async with client.events.read_export(f"{base}/cut.jsonl.gz") as events:
+            async for event in events:
+                read.append(event)
+
+    with pytest.raises(APIResponseValidationError, match="cut short"):
+        await read_all()
+    # Complete lines before the cut are delivered; the error comes where the data ends.
+    assert 0 < len(read) < 20_000

@@ -9,7 +9,7 @@ import pytest
 
 from sekoia_async import EventField, S3Destination
 from sekoia_async._models._converter import structure
-from sekoia_async._resources.events_export import _GzipCheck, export_body
+from sekoia_async._resources.events_export import _GzipCheck, _JsonLinesDecoder, export_body
 from sekoia_async.errors import APIResponseValidationError
 
 
@@ -98,3 +98,44 @@ def test_event_field_reads_missing_or_null_common_values() -> None:
     assert (
         structure({"name": "x", "most_common_values": None}, EventField).most_common_values is None
     )
+
+
+def _decode(data: bytes, step: int) -> list[bytes]:
+    decoder = _JsonLinesDecoder()
+    lines: list[bytes] = []
+    for i in range(0, len(data), step):
+        lines.extend(decoder.feed(data[i : i + step]))
+    lines.extend(decoder.finish())
+    return lines
+
+
+@pytest.mark.parametrize("step", [1, 5, 333, 1 << 20])
+@pytest.mark.parametrize("compress", [True, False])
+def test_line_decoder_splits_lines_across_any_chunking(step: int, compress: bool) -> None:
+    text = b"".join(b'{"i": %d}\n' % i for i in range(300)) + b'{"last": true}'
+    data = gzip.compress(text[:1000]) + gzip.compress(text[1000:]) if compress else text
+    assert _decode(data, step) == text.split(b"\n")
+
+
+def test_line_decoder_inflates_lazily_in_bounded_steps() -> None:
+    # 64 MiB of newlines compress to ~64 KiB: the decoder must not inflate it in one go.
+    bomb = gzip.compress(b"\n" * (64 << 20))
+    decoder = _JsonLinesDecoder()
+    lines = decoder.feed(bomb)
+    first = next(lines)
+    assert first == b""
+    state = decoder._inflater
+    assert state is not None
+    assert not state.eof  # most of the stream is still compressed
+
+
+def test_line_decoder_reports_a_cut_or_corrupt_gzip() -> None:
+    data = gzip.compress(b'{"a": 1}\n' * 1000)
+    with pytest.raises(APIResponseValidationError, match="cut short"):
+        _decode(data[: len(data) // 2], 100)
+    bad = bytearray(data)
+    bad[15:30] = b"\x00" * 15
+    with pytest.raises(APIResponseValidationError, match="not valid gzip"):
+        _decode(bytes(bad), 100)
+    assert _decode(b"x", 1) == [b"x"]
+    assert _decode(b"", 1) == []

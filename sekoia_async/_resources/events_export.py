@@ -8,9 +8,11 @@ the file in memory.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -33,7 +35,7 @@ from ._base import Resource
 from ._listing import offset_pager
 from .tasks import DEFAULT_TASK_MAX_WAIT, TasksResource
 
-__all__ = ["EventsExport", "EventsExportMixin", "export_body"]
+__all__ = ["EventsExport", "EventsExportMixin", "ExportRows", "export_body"]
 
 _JOBS = "/v1/sic/conf/events/search/jobs"
 _FIELDS_MAX_LIMIT = 1000
@@ -107,6 +109,110 @@ class _GzipCheck:
             )
 
 
+class _JsonLinesDecoder:
+    """Bytes of a (gzip or plain) JSON-lines file in, complete lines out. Pure, no I/O.
+
+    Inflation is done in bounded steps and lines are produced lazily, so memory stays small
+    even for a highly compressible chunk.
+    """
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._sniffed = False
+        self._inflater: Any = None
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if not self._sniffed:
+            self._head += chunk
+            if len(self._head) < 2:
+                return
+            self._sniffed = True
+            chunk, self._head = self._head, b""
+            if chunk[:2] == _GZIP_MAGIC:
+                self._inflater = zlib.decompressobj(wbits=31)
+        if self._inflater is None:
+            yield from self._split(chunk)
+            return
+        while chunk:
+            if self._inflater.eof:
+                self._inflater = zlib.decompressobj(wbits=31)
+            try:
+                data = self._inflater.decompress(chunk, _INFLATE_STEP)
+            except zlib.error as exc:
+                raise APIResponseValidationError(
+                    f"the export file is not valid gzip ({exc}); download it again"
+                ) from None
+            inflater = self._inflater
+            chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            yield from self._split(data)
+
+    def _split(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        yield from lines
+
+    def finish(self) -> Iterator[bytes]:
+        if not self._sniffed and self._head:
+            self._sniffed = True
+            yield from self._split(self._head)
+        if self._inflater is not None and not self._inflater.eof:
+            raise APIResponseValidationError(
+                "the export file ended before the end of its gzip stream (the download was "
+                "cut short); read it again"
+            )
+        if self._partial:
+            last, self._partial = self._partial, b""
+            yield last
+
+
+class ExportRows:
+    """The events of an export file, decoded as the download arrives (never held whole).
+
+    ``rows_read`` counts the events yielded so far.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self.rows_read = 0
+        self._chunks = chunks
+        self._decoder = _JsonLinesDecoder()
+        self._lines: Iterator[bytes] = iter(())
+        self._line_no = 0
+        self._finished = False
+
+    def __aiter__(self) -> ExportRows:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        while True:
+            for line in self._lines:
+                self._line_no += 1
+                if line.strip():
+                    return self._parse(line)
+            if self._finished:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._finished = True
+                self._lines = self._decoder.finish()
+            else:
+                self._lines = self._decoder.feed(chunk)
+
+    def _parse(self, line: bytes) -> dict[str, Any]:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise APIResponseValidationError(
+                f"line {self._line_no} of the export file is not JSON; read it again",
+                body=line[:200],
+            ) from None
+        self.rows_read += 1
+        return row if isinstance(row, dict) else {"value": row}
+
+
 @attrs.frozen
 class EventsExport:
     """A finished bulk export: where it is, and how to fetch it.
@@ -138,6 +244,15 @@ class EventsExport:
         return await self._resource.download_export(
             self.download_url, path, progress=progress, verify=verify
         )
+
+    def events(self) -> contextlib.AbstractAsyncContextManager[ExportRows]:
+        """Read the exported events without writing a file: ``async with export.events() as ev``."""
+        if self.download_url is None:
+            raise ValueError(
+                f"the export of job {self.job_uuid} has no download URL (it was sent to your "
+                "S3 bucket); read it from the bucket instead"
+            )
+        return self._resource.read_export(self.download_url)
 
 
 class EventsExportMixin(Resource):
@@ -266,6 +381,22 @@ class EventsExportMixin(Resource):
                 f"the results of search job {job_uuid} expired: create the job again, then export",
                 job_uuid=job_uuid,
             )
+
+    @contextlib.asynccontextmanager
+    async def read_export(self, url: str) -> AsyncIterator[ExportRows]:
+        """Stream the events of an export file (gzip or plain JSON lines) as dicts.
+
+        ``async with client.events.read_export(url) as events: async for event in events:``.
+        The download is closed when the block exits, even before the last event.
+        """
+        async with self._client.stream("GET", url) as response:
+            chunks = response.iter_chunks()
+            try:
+                yield ExportRows(chunks)
+            finally:
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    await aclose()
 
     async def download_export(
         self,
