@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sekoia_async._helpers.search.checkpoint import (
     TOKEN_VERSION,
@@ -391,3 +393,24 @@ def test_checkpoint_is_frozen() -> None:
     c = decode_token(_token())
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         c.offset = 1  # type: ignore[misc]
+
+
+@given(
+    total=st.integers(0, 5000),
+    page_size=st.integers(1, 1000),
+    max_events=st.none() | st.integers(1, 6000),
+    offset=st.integers(0, 6000),
+)
+def test_page_plan_covers_exactly_the_rest_once(
+    total: int, page_size: int, max_events: int | None, offset: int
+) -> None:
+    m = machine(spec=spec(page_size=page_size, max_events=max_events), job_uuid="j", offset=offset)
+    m.start(0.0)
+    assert isinstance(m.job_observed(2, total, False, now=0.0), StartPaging)
+    end = total if max_events is None else min(total, max_events)
+    requests = []
+    while (r := m.next_page()) is not None:
+        requests.append(r)
+    covered = [i for r in requests for i in range(r.offset, r.offset + r.limit)]
+    assert covered == list(range(min(offset, end), end))  # contiguous, in order, never past end
+    assert all(1 <= r.limit <= page_size for r in requests)
