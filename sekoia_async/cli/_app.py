@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from datetime import datetime, timezone
@@ -405,7 +406,7 @@ def export(
     """
     from .._helpers.exporter import Exporter, load_export_config, parse_shard_spec
     from .._times import parse_time
-    from ._progress import ExportDisplay, export_summary_table
+    from ._progress import ExportDisplay, export_summary
 
     config = load_export_config(config_path) if config_path.exists() else None
     if config is None:
@@ -438,11 +439,14 @@ def export(
         click.echo(f"sekoia-async: shard {shard} has no work items; nothing to do", err=True)
         raise SystemExit(0)
     show = sys.stderr.isatty() if progress is None else progress
+    if not opts.verbose:
+        # Failures are in the summary; the runner's warnings would say it twice.
+        logging.getLogger("sekoia_async.export").setLevel(logging.ERROR)
 
     async def main() -> int:
         display = ExportDisplay(exporter.progress, enabled=show)
         result = await display.run(exporter.run)
-        display.console.print(export_summary_table(result))
+        display.console.print(export_summary(result))
         return int(ExitCode.OK if result.ok else ExitCode.FAILED)
 
     run_command(main)

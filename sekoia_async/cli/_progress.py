@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -25,7 +25,7 @@ from rich.text import Text
 
 from .._helpers.exporter import ExportResult, TenantProgress
 
-__all__ = ["EventsProgress", "ExportDisplay", "export_summary_table"]
+__all__ = ["EventsProgress", "ExportDisplay", "export_summary"]
 
 
 class _RateColumn(ProgressColumn):
@@ -95,9 +95,7 @@ _STATE_STYLE = {
 }
 
 
-def _tenant_table(
-    progress: Mapping[str, TenantProgress], now: float, *, title: str, errors: bool
-) -> Table:
+def _tenant_table(progress: Mapping[str, TenantProgress], now: float, *, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("tenant")
     table.add_column("state")
@@ -105,8 +103,6 @@ def _tenant_table(
     table.add_column("events/s", justify="right")
     table.add_column("work items", justify="right")
     table.add_column("splits", justify="right")
-    if errors:
-        table.add_column("error", overflow="fold")
     for p in progress.values():
         row: list[str | Text] = [
             p.name,
@@ -116,22 +112,20 @@ def _tenant_table(
             f"{p.items_done}/{p.items}",
             str(p.splits),
         ]
-        if errors:
-            row.append(p.error or "")
         table.add_row(*row)
     return table
 
 
-def export_summary_table(result: ExportResult) -> Table:
-    """The final per-tenant summary of an export."""
+def export_summary(result: ExportResult) -> Group:
+    """The final per-tenant summary of an export, then one line per failed tenant."""
     failed = [t for t in result.tenants if not t.ok]
     title = (
         f"export: {len(result.tenants) - len(failed)}/{len(result.tenants)} tenants ok, "
         f"{result.events:,} events, {result.elapsed:.1f} s"
     )
-    return _tenant_table(
-        {t.name: t for t in result.tenants}, time.monotonic(), title=title, errors=bool(failed)
-    )
+    table = _tenant_table({t.name: t for t in result.tenants}, time.monotonic(), title=title)
+    lines = [Text(f"{t.name} failed: {t.error}", style="red") for t in failed]
+    return Group(table, *lines)
 
 
 class ExportDisplay:
@@ -143,7 +137,7 @@ class ExportDisplay:
         self.console = Console(stderr=True)
 
     def _render(self) -> Table:
-        return _tenant_table(self.progress, time.monotonic(), title="export", errors=False)
+        return _tenant_table(self.progress, time.monotonic(), title="export")
 
     async def run(self, work: Callable[[], Any]) -> Any:
         """Await ``work()`` while refreshing the table (if enabled)."""
