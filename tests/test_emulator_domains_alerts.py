@@ -168,7 +168,7 @@ async def test_get_by_uuid_or_short_id_and_404_for_unknown(api: Api) -> None:
     status, by_short = await api("GET", f"/v1/sic/alerts/{alert['short_id']}")
     assert status == 200
     assert by_uuid == by_short
-    assert {"comments", "history", "countermeasures"} <= set(by_uuid)
+    assert {"comments", "history", "countermeasures", "similarity_strategy"} <= set(by_uuid)
     assert by_uuid["number_of_total_comments"] == len(by_uuid["comments"])
     status, body = await api("GET", "/v1/sic/alerts/ALnotanalert")
     assert status == 404

@@ -161,6 +161,8 @@ def render_alert(
         out["comments"] = [dict(c) for c in rec.comments]
         out["history"] = [dict(h) for h in reversed(rec.history)]
         out["countermeasures"] = []
+        # Untyped in the spec; the recorded detail carries null.
+        out["similarity_strategy"] = None
     return out
 
 
