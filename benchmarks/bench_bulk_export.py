@@ -95,6 +95,13 @@ async def main(rows: int, repeat: int) -> None:
             async def verified() -> None:
                 await client.events.download_export(url, out, verify=True)
 
+            async def rows_streamed() -> None:
+                count = 0
+                async with client.events.read_export(url) as events:
+                    async for _ in events:
+                        count += 1
+                assert count == rows
+
             async with aiohttp.ClientSession() as session:
 
                 async def naive() -> None:
@@ -105,6 +112,15 @@ async def main(rows: int, repeat: int) -> None:
                 s_time, s_peak = await measure(streamed, repeat)
                 v_time, v_peak = await measure(verified, repeat)
                 n_time, n_peak = await measure(naive, repeat)
+
+                async def rows_naive() -> None:
+                    async with session.get(url) as resp:
+                        data = await resp.read()
+                    decoded = [json.loads(line) for line in gzip.decompress(data).splitlines()]
+                    assert len(decoded) == rows
+
+                r_time, r_peak = await measure(rows_streamed, 1)
+                rn_time, rn_peak = await measure(rows_naive, 1)
     finally:
         await runner.cleanup()
         out.unlink(missing_ok=True)
@@ -116,6 +132,9 @@ async def main(rows: int, repeat: int) -> None:
     print(f"{'resp.read() + write':<28}{mb / n_time:>10.1f}{n_peak / 1e6:>16.2f}")
     print(f"throughput ratio streamed/naive: {n_time / s_time:.2f}")
     print(f"peak heap ratio naive/streamed:  {n_peak / max(s_peak, 1):.1f}")
+    print(f"{'decoding rows':<28}{'rows/s':>10}{'peak heap MB':>16}")
+    print(f"{'read_export (streamed)':<28}{rows / r_time:>10,.0f}{r_peak / 1e6:>16.2f}")
+    print(f"{'read + decompress + loads':<28}{rows / rn_time:>10,.0f}{rn_peak / 1e6:>16.2f}")
 
     events = max(1000, rows // 3)
     async with SekoiaEmulator(seed=0) as emu:
