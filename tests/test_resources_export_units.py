@@ -118,8 +118,8 @@ def test_line_decoder_splits_lines_across_any_chunking(step: int, compress: bool
 
 
 def test_line_decoder_inflates_lazily_in_bounded_steps() -> None:
-    # 64 MiB of newlines compress to ~64 KiB: the decoder must not inflate it in one go.
-    bomb = gzip.compress(b"\n" * (64 << 20))
+    # 8 MiB of newlines compress to ~8 KiB: the decoder must not inflate it in one go.
+    bomb = gzip.compress(b"\n" * (8 << 20))
     decoder = _JsonLinesDecoder()
     lines = decoder.feed(bomb)
     first = next(lines)
