@@ -8,8 +8,9 @@ import zlib
 import pytest
 
 from sekoia_async import EventField, S3Destination
+from sekoia_async._helpers.gzip_lines import GzipCheck, JsonLinesDecoder
 from sekoia_async._models._converter import structure
-from sekoia_async._resources.events_export import _GzipCheck, _JsonLinesDecoder, export_body
+from sekoia_async._resources.events_export import export_body
 from sekoia_async.errors import APIResponseValidationError
 
 
@@ -46,8 +47,8 @@ def test_s3_destination_hides_secrets_and_sends_only_set_fields() -> None:
     assert export_body(["a"], {"bucket_name": "x"})["s3"] == {"bucket_name": "x"}
 
 
-def _feed(data: bytes, step: int) -> _GzipCheck:
-    check = _GzipCheck()
+def _feed(data: bytes, step: int) -> GzipCheck:
+    check = GzipCheck()
     for i in range(0, len(data), step):
         check.feed(data[i : i + step])
     return check
@@ -75,7 +76,7 @@ def test_gzip_check_rejects_corrupt_data_and_ignores_plain_text() -> None:
         _feed(bytes(data), 64).finish()
     _feed(b'{"plain": "jsonl"}\n', 3).finish()
     # An empty body is not a gzip stream either: nothing to verify.
-    _GzipCheck().finish()
+    GzipCheck().finish()
     assert zlib  # the check relies on zlib's gzip mode (wbits=31)
 
 
@@ -101,7 +102,7 @@ def test_event_field_reads_missing_or_null_common_values() -> None:
 
 
 def _decode(data: bytes, step: int) -> list[bytes]:
-    decoder = _JsonLinesDecoder()
+    decoder = JsonLinesDecoder()
     lines: list[bytes] = []
     for i in range(0, len(data), step):
         lines.extend(decoder.feed(data[i : i + step]))
@@ -120,7 +121,7 @@ def test_line_decoder_splits_lines_across_any_chunking(step: int, compress: bool
 def test_line_decoder_inflates_lazily_in_bounded_steps() -> None:
     # 8 MiB of newlines compress to ~8 KiB: the decoder must not inflate it in one go.
     bomb = gzip.compress(b"\n" * (8 << 20))
-    decoder = _JsonLinesDecoder()
+    decoder = JsonLinesDecoder()
     lines = decoder.feed(bomb)
     first = next(lines)
     assert first == b""

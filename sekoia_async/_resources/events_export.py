@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
 import attrs
 
+from .._helpers.gzip_lines import GzipCheck, JsonLinesDecoder
 from .._helpers.pagination import AsyncPager
 from .._helpers.polling import ProgressCallback, notify, poll_until_done
 from .._helpers.search.policy import PollPolicy
@@ -40,8 +40,6 @@ __all__ = ["EventsExport", "EventsExportMixin", "ExportRows", "export_body"]
 _JOBS = "/v1/sic/conf/events/search/jobs"
 _FIELDS_MAX_LIMIT = 1000
 _WRITE_SIZE = 1 << 20  # write to disk in ~1 MiB blocks: fewer thread hops per byte
-_GZIP_MAGIC = b"\x1f\x8b"
-_INFLATE_STEP = 1 << 18
 
 
 def export_body(
@@ -66,108 +64,6 @@ def export_body(
     return body
 
 
-class _GzipCheck:
-    """Checks that a gzip download is complete (a cut-off body is the usual failure)."""
-
-    def __init__(self) -> None:
-        self._inflater: Any = None
-        self._checked = False
-        self._head = b""
-
-    def feed(self, chunk: bytes) -> None:
-        if not self._checked:
-            self._head += chunk
-            if len(self._head) < 2:
-                return
-            self._checked = True
-            data, self._head = self._head, b""
-            if data[:2] != _GZIP_MAGIC:
-                return  # not gzip (e.g. plain JSON lines): nothing to verify
-            self._inflater = zlib.decompressobj(wbits=31)
-            chunk = data
-        if self._inflater is None:
-            return
-        while chunk:
-            if self._inflater.eof:
-                # A further gzip member (concatenated gzip is valid).
-                self._inflater = zlib.decompressobj(wbits=31)
-            try:
-                # Bounded output per step: the inflated bytes are only counted, never kept.
-                self._inflater.decompress(chunk, _INFLATE_STEP)
-            except zlib.error as exc:
-                raise APIResponseValidationError(
-                    f"the export file is not valid gzip ({exc}); download it again"
-                ) from None
-            inflater = self._inflater
-            chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
-
-    def finish(self) -> None:
-        if self._inflater is not None and not self._inflater.eof:
-            raise APIResponseValidationError(
-                "the export file ended before the end of its gzip stream (the download was "
-                "cut short); download it again"
-            )
-
-
-class _JsonLinesDecoder:
-    """Bytes of a (gzip or plain) JSON-lines file in, complete lines out. Pure, no I/O.
-
-    Inflation is done in bounded steps and lines are produced lazily, so memory stays small
-    even for a highly compressible chunk.
-    """
-
-    def __init__(self) -> None:
-        self._head = b""
-        self._sniffed = False
-        self._inflater: Any = None
-        self._partial = b""
-
-    def feed(self, chunk: bytes) -> Iterator[bytes]:
-        if not self._sniffed:
-            self._head += chunk
-            if len(self._head) < 2:
-                return
-            self._sniffed = True
-            chunk, self._head = self._head, b""
-            if chunk[:2] == _GZIP_MAGIC:
-                self._inflater = zlib.decompressobj(wbits=31)
-        if self._inflater is None:
-            yield from self._split(chunk)
-            return
-        while chunk:
-            if self._inflater.eof:
-                self._inflater = zlib.decompressobj(wbits=31)
-            try:
-                data = self._inflater.decompress(chunk, _INFLATE_STEP)
-            except zlib.error as exc:
-                raise APIResponseValidationError(
-                    f"the export file is not valid gzip ({exc}); download it again"
-                ) from None
-            inflater = self._inflater
-            chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
-            yield from self._split(data)
-
-    def _split(self, data: bytes) -> Iterator[bytes]:
-        if not data:
-            return
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        yield from lines
-
-    def finish(self) -> Iterator[bytes]:
-        if not self._sniffed and self._head:
-            self._sniffed = True
-            yield from self._split(self._head)
-        if self._inflater is not None and not self._inflater.eof:
-            raise APIResponseValidationError(
-                "the export file ended before the end of its gzip stream (the download was "
-                "cut short); read it again"
-            )
-        if self._partial:
-            last, self._partial = self._partial, b""
-            yield last
-
-
 class ExportRows:
     """The events of an export file, decoded as the download arrives (never held whole).
 
@@ -177,7 +73,7 @@ class ExportRows:
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self.rows_read = 0
         self._chunks = chunks
-        self._decoder = _JsonLinesDecoder()
+        self._decoder = JsonLinesDecoder()
         self._lines: Iterator[bytes] = iter(())
         self._line_no = 0
         self._finished = False
@@ -427,7 +323,7 @@ class EventsExportMixin(Resource):
                     else None
                 )
                 check = (
-                    _GzipCheck() if (verify if verify is not None else expected is None) else None
+                    GzipCheck() if (verify if verify is not None else expected is None) else None
                 )
                 async with await anyio.open_file(partial, "wb") as out:
                     buffer = bytearray()
