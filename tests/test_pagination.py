@@ -288,3 +288,81 @@ async def test_pager_can_be_iterated_again_from_the_start() -> None:
     ep = FakeEndpoint(30)
     pager = AsyncPager(ep.fetch, page_size=10)
     assert [x async for x in pager] == [x async for x in pager] == list(range(30))
+
+
+# --- pipelining inside ``async with`` ----------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_pipelined_items_in_order_exactly_once() -> None:
+    ep = FakeEndpoint(1234)
+    async with AsyncPager(ep.fetch, page_size=100, concurrency=4) as pager:
+        got = [x async for x in pager]
+    assert got == list(range(1234))
+    offsets = [o for _, o in ep.calls]
+    assert sorted(offsets) == list(range(0, 1300, 100))
+
+
+@pytest.mark.anyio
+async def test_pipelining_fetches_ahead_while_the_consumer_works_and_stays_bounded() -> None:
+    ep = FakeEndpoint(10_000)
+    async with AsyncPager(ep.fetch, page_size=10, concurrency=2) as pager:
+        items = pager.__aiter__()
+        assert await items.__anext__() == 0
+        # The consumer holds item 0; the producer runs ahead on its own...
+        with anyio.fail_after(5):
+            while ep.finished < 5:
+                await anyio.lowlevel.checkpoint()
+        # ...but only up to the bounded buffer: page 0 (delivered), pages 1-2 buffered,
+        # pages 3-4 fetched and waiting to be sent. Give it every chance to go further.
+        for _ in range(100):
+            await anyio.lowlevel.checkpoint()
+        await anyio.wait_all_tasks_blocked()
+        assert ep.started == ep.finished == 5
+        assert [await items.__anext__() for _ in range(29)] == list(range(1, 30))
+    # Leaving the block stopped the producer: nothing runs any more.
+    assert ep.in_flight == 0
+    assert ep.started == ep.finished
+
+
+@pytest.mark.anyio
+async def test_pipelined_break_stops_the_producer_on_exit() -> None:
+    ep = FakeEndpoint(10_000)
+    async with AsyncPager(ep.fetch, page_size=100, concurrency=4) as pager:
+        async for x in pager:
+            if x == 250:
+                break
+    assert ep.in_flight == 0
+    assert ep.started == ep.finished
+    with pytest.raises(RuntimeError, match="closed"):
+        pager.__aiter__()
+
+
+@pytest.mark.anyio
+async def test_pipelined_error_is_raised_bare_after_the_pages_before_it() -> None:
+    ep = FakeEndpoint(1000)
+    ep.fail_at = 500
+    got: list[int] = []
+
+    async def consume() -> None:
+        async with AsyncPager(ep.fetch, page_size=100, concurrency=2) as pager:
+            async for x in pager:
+                got.append(x)
+
+    with pytest.raises(NotFoundError):
+        await consume()
+    assert got == list(range(500))
+    assert ep.in_flight == 0
+
+
+@pytest.mark.anyio
+async def test_pipelined_pages_and_the_body_error_propagates() -> None:
+    ep = FakeEndpoint(300)
+
+    async def body() -> None:
+        async with AsyncPager(ep.fetch, page_size=100) as pager:
+            assert [p.offset async for p in pager.pages()] == [0, 100, 200]
+            raise KeyError("from the block")
+
+    with pytest.raises(KeyError, match="from the block"):
+        await body()

@@ -2,26 +2,32 @@
 
 Design (why it looks like this):
 
-- The pager is driven by the consumer. Each ``__anext__`` that finds its buffer empty fetches
-  the next *batch* of pages inside its own task group and leaves the task group before it
-  returns. No task ever outlives an ``__anext__`` call, so breaking out of ``async for``,
+- Plain ``async for`` is driven by the consumer. Each ``__anext__`` that finds its buffer empty
+  fetches the next *batch* of pages inside its own task group and leaves the task group before
+  it returns. No task ever outlives an ``__anext__`` call, so breaking out of ``async for``,
   cancelling the consumer or dropping the pager leaks nothing and needs no cleanup; there is no
   async generator whose finalisation would be left to the garbage collector, and no task group
   held across a ``yield`` (which anyio forbids when the generator is closed from elsewhere).
+- Inside ``async with pager:`` the pager also *pipelines*: a producer task, owned by the task
+  group that the ``async with`` block opens and closes in the caller's task, fetches the next
+  batch while the consumer works through the current one, and hands pages over a bounded memory
+  object stream. Leaving the block cancels the producer and closes the streams, whatever
+  happened inside. This is the mode for consumers that do slow work per item.
 - The first page is fetched alone. Once a page has told the ``total``, the following pages are
-  fetched ``concurrency`` at a time (bounded: at most ``concurrency * page_size`` items are
-  buffered), and delivered in offset order, each exactly once. Endpoints that only say
+  fetched ``concurrency`` at a time and delivered in offset order, each exactly once; at most
+  ``concurrency`` pages (twice that when pipelining) are buffered. Endpoints that only say
   ``has_more`` (or nothing) are read one page at a time.
 - A failed page raises its own error (e.g. ``NotFoundError``), never an ExceptionGroup, after
   the pages before it have been delivered; the other fetches of its batch are cancelled.
 - Which pages to fetch is decided by a pure planner (``_page_plan.PagePlanner``).
 
-``async with pager:`` / ``await pager.aclose()`` are supported so that code written for
-resources needing cleanup works unchanged; after ``aclose()`` the pager refuses to iterate.
+``await pager.aclose()`` (also done by leaving ``async with``) makes the pager refuse further
+iteration.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
@@ -29,6 +35,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._page_plan import PagePlanner
 
@@ -86,6 +94,12 @@ class AsyncPager(Generic[T]):
         self.max_items = max_items
         self.concurrency = concurrency
         self._closed = False
+        # Set while inside ``async with``: the task group that owns pipelining producers.
+        self._task_group: TaskGroup | None = None
+        self._streams: list[MemoryObjectReceiveStream[Any]] = []
+        # One scope per producer, so stopping them never cancels the caller's own code (the
+        # task group's scope encloses the body of the ``async with`` block).
+        self._producers: list[anyio.CancelScope] = []
 
     @classmethod
     def page_numbered(
@@ -121,10 +135,21 @@ class AsyncPager(Generic[T]):
 
     def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate page by page (pages fetched concurrently once the total is known)."""
-        return _PageIterator(self._fetch, self._planner())
+        pages = _PageIterator(self._fetch, self._planner())
+        if self._task_group is None:
+            return pages
+        return self._pipelined(pages, self._task_group)
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return _ItemIterator(_PageIterator(self._fetch, self._planner()))
+        return _ItemIterator(self.pages())
+
+    def _pipelined(self, pages: _PageIterator[T], tg: TaskGroup) -> AsyncIterator[Page[T]]:
+        send, receive = anyio.create_memory_object_stream[Any](self.concurrency)
+        scope = anyio.CancelScope()
+        self._streams.append(receive)
+        self._producers.append(scope)
+        tg.start_soon(_produce, pages, send, scope)
+        return _StreamedPages(receive)
 
     async def first_page(self) -> Page[T]:
         """Only the first page (one request), e.g. to read ``total``."""
@@ -137,10 +162,21 @@ class AsyncPager(Generic[T]):
         return Page(items=tuple(items[:keep]), offset=0, total=total, has_more=has_more)
 
     async def aclose(self) -> None:
-        """Refuse further iteration. Nothing else to release: no task outlives an iteration step."""
+        """Refuse further iteration (and, inside ``async with``, stop prefetching)."""
         self._closed = True
+        for scope in self._producers:
+            scope.cancel()
+        for stream in self._streams:
+            stream.close()
+        self._producers.clear()
+        self._streams.clear()
 
     async def __aenter__(self) -> AsyncPager[T]:
+        if self._task_group is not None:
+            raise RuntimeError("this pager is already in an async with block")
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._task_group = tg
         return self
 
     async def __aexit__(
@@ -148,8 +184,17 @@ class AsyncPager(Generic[T]):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> bool | None:
+        tg, self._task_group = self._task_group, None
         await self.aclose()
+        if tg is None:
+            return None
+        if exc is None or isinstance(exc, anyio.get_cancelled_exc_class()):
+            return await tg.__aexit__(exc_type, exc, tb)
+        # The block raised: the producers are stopped and never raise themselves, so close the
+        # task group without handing it the error, which would come out in an ExceptionGroup.
+        await tg.__aexit__(None, None, None)
+        return None
 
     def __repr__(self) -> str:
         return (
@@ -215,8 +260,54 @@ class _PageIterator(AsyncIterator[Page[T]]):
                 )
 
 
+@attrs.frozen
+class _Failure:
+    """An error of the producer, handed to the consumer to be raised there (bare)."""
+
+    error: Exception
+
+
+async def _produce(
+    pages: _PageIterator[T], send: MemoryObjectSendStream[Any], scope: anyio.CancelScope
+) -> None:
+    with scope:
+        await _produce_pages(pages, send)
+
+
+async def _produce_pages(pages: _PageIterator[T], send: MemoryObjectSendStream[Any]) -> None:
+    async with send:
+        try:
+            async for page in pages:
+                await send.send(page)
+        except anyio.BrokenResourceError:
+            pass  # the consumer's stream was closed: nobody wants the rest
+        except Exception as exc:
+            # Not shielded: if the consumer is gone, leaving the block cancels this send.
+            with contextlib.suppress(anyio.BrokenResourceError):
+                await send.send(_Failure(exc))
+
+
+class _StreamedPages(AsyncIterator[Page[T]]):
+    """The consumer side of a pipelined iteration."""
+
+    def __init__(self, receive: MemoryObjectReceiveStream[Any]) -> None:
+        self._receive = receive
+
+    async def __anext__(self) -> Page[T]:
+        try:
+            item = await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._receive.close()
+            raise StopAsyncIteration from None
+        if isinstance(item, _Failure):
+            self._receive.close()
+            raise item.error
+        page: Page[T] = item
+        return page
+
+
 class _ItemIterator(AsyncIterator[T]):
-    def __init__(self, pages: _PageIterator[T]) -> None:
+    def __init__(self, pages: AsyncIterator[Page[T]]) -> None:
         self._pages = pages
         self._items: deque[T] = deque()
 
