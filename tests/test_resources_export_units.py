@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sekoia_async import EventField, S3Destination
 from sekoia_async._helpers.gzip_lines import GzipCheck, JsonLinesDecoder
@@ -140,3 +143,33 @@ def test_line_decoder_reports_a_cut_or_corrupt_gzip() -> None:
         _decode(bytes(bad), 100)
     assert _decode(b"x", 1) == [b"x"]
     assert _decode(b"", 1) == []
+
+
+_ROWS = st.lists(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(st.integers(), st.text(max_size=20), st.booleans(), st.none()),
+        max_size=4,
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=_ROWS, cuts=st.lists(st.integers(min_value=1, max_value=64), max_size=30), gz=st.booleans()
+)
+def test_line_decoder_round_trips_any_rows_and_chunking(
+    rows: list[dict[str, object]], cuts: list[int], gz: bool
+) -> None:
+    text = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+    data = gzip.compress(text) if gz else text
+    decoder = JsonLinesDecoder()
+    lines: list[bytes] = []
+    pos = 0
+    for cut in cuts:
+        lines.extend(decoder.feed(data[pos : pos + cut]))
+        pos += cut
+    lines.extend(decoder.feed(data[pos:]))
+    lines.extend(decoder.finish())
+    assert [json.loads(line) for line in lines if line] == rows
