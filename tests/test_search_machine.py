@@ -414,3 +414,16 @@ def test_page_plan_covers_exactly_the_rest_once(
     covered = [i for r in requests for i in range(r.offset, r.offset + r.limit)]
     assert covered == list(range(min(offset, end), end))  # contiguous, in order, never past end
     assert all(1 <= r.limit <= page_size for r in requests)
+
+
+def test_every_in_flight_page_that_finds_the_results_gone_gets_expired() -> None:
+    m = machine()
+    m.start(0.0)
+    m.job_created("j", 2, 300, now=0.0)
+    first, second = m.results_gone(), m.results_gone()
+    assert first.kind is FailKind.EXPIRED
+    assert second == first
+    assert m.next_page() is None  # nothing more is requested after a failure
+    later = m.job_missing(1.0)
+    assert isinstance(later, Fail)
+    assert later.kind is FailKind.EXPIRED

@@ -239,12 +239,8 @@ class SearchMachine:
 
     def job_missing(self, now: float) -> Action:
         """The job is gone (404) or its results expired: re-create it, at most once."""
-        if self.phase is Phase.PAGING:
-            return self._fail(
-                FailKind.EXPIRED,
-                f"the results of search job {self.job_uuid} expired while being read; "
-                "resume from the error's continuation_token to re-create the job and carry on",
-            )
+        if self.phase is Phase.PAGING or self.end is not None:
+            return self.results_gone()
         if self.recreations >= self.max_recreations:
             return self._fail(
                 FailKind.EXPIRED,
@@ -291,6 +287,15 @@ class SearchMachine:
         return Fail(kind, message)
 
     # -- paging ------------------------------------------------------------------------------
+
+    def results_gone(self) -> Fail:
+        """A page read found the results gone (404): fail; never re-create mid-stream."""
+        # Several in-flight pages can each report it: every report gets the same answer.
+        return self._fail(
+            FailKind.EXPIRED,
+            f"the results of search job {self.job_uuid} expired while being read; "
+            "resume from the error's continuation_token to re-create the job and carry on",
+        )
 
     def next_page(self) -> PageRequest | None:
         """The next page to request, in server order, or None once every page was handed out."""

@@ -303,9 +303,7 @@ class SearchResults:
                 slot.error = self._error(verdict)
                 return
         except NotFoundError:
-            missing = m.job_missing(anyio.current_time())
-            assert isinstance(missing, Fail)
-            slot.error = self._error(missing)
+            slot.error = self._error(m.results_gone())
         except Exception as exc:
             slot.error = exc
         finally:
