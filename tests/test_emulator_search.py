@@ -371,3 +371,23 @@ def test_ten_million_events_cost_little_memory() -> None:
     stamps = [e["timestamp"] for e in middle]
     assert stamps == sorted(stamps, reverse=True)
     assert peak < 20_000_000  # bytes: the 1000 materialised events, not the 10 M
+
+
+def test_fast_json_paths_equal_the_event_dicts() -> None:
+    from sekoia_async.testing._core import get_core
+    from sekoia_async.testing._events import FIELDS
+
+    emu = SekoiaEmulator(seed=21, clock=VirtualClock(START))
+    emu.generate_events(20_000)
+    emu.add_events([{"timestamp": START.isoformat(), "message": "added", "user.name": "bob"}])
+    store = get_core(emu.state).events
+    block = store.blocks[0]
+    for i in range(0, 20_000, 97):
+        event = block.event(i)
+        assert json.loads(block.event_json(i)) == event
+        get = block.accessor(i)
+        assert {name: get(name) for name in FIELDS if get(name) is not None} == event
+    for query in (None, lambda get: get("user.name") == "bob"):
+        results = store.search(0, 2**62, query)
+        pages = [results.page_json(o, 500) for o in (0, 500)]
+        assert [json.loads(e) for p in pages for e in p] == results.page(0, 1000)
