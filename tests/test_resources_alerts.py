@@ -68,6 +68,14 @@ async def test_paging_with_faults_is_ordered_and_exactly_once(
     assert client.stats.retries > 0
 
 
+async def test_pipelined_paging_with_faults(emu: SekoiaEmulator, client: SekoiaClient) -> None:
+    expected = [a.uuid async for a in client.alerts.list(limit=100)]
+    emu.faults = Faults(error_rate=0.3, reset_rate=0.1, endpoints={"alerts.list"}, seed=11)
+    async with client.alerts.list(limit=3, concurrency=4) as pager:
+        got = [a.uuid async for a in pager]
+    assert got == expected
+
+
 async def test_without_count_pages_follow_has_more(client: SekoiaClient) -> None:
     expected = [a.uuid async for a in client.alerts.list(limit=100)]
     pager = client.alerts.list(limit=25, with_count=False)
