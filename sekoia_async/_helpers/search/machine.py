@@ -4,8 +4,8 @@ Theory of operation
 -------------------
 The driver (stream.py) owns the sockets, the clock and the tasks; this machine owns every
 decision. The driver tells it what it observed (``job_created``, ``job_observed``,
-``job_missing``, ``deadline_passed``, ``page_received``) together with the current time, and
-the machine answers with the next action to perform:
+``job_missing``, ``deadline_passed``, ``page_received``, ``results_gone``) together with the
+current time, and the machine answers with the next action to perform:
 
     CreateJob          POST the job (fresh search, or re-creation of an expired one)
     PollJob(delay)     wait ``delay`` seconds, then GET the job
@@ -34,7 +34,9 @@ clipped so no request reaches past the end. The driver decides how many are in f
 window); the machine only guarantees each offset is requested once. ``page_received`` judges a
 page: full (accept, extra items are dropped), short or empty before the end (retry after a
 backoff, at most ``page_retries`` times) or still short after that (fail: never an infinite
-loop, never a silent skip).
+loop, never a silent skip). Results that vanish while being read (``results_gone``) fail as
+expired rather than being re-created behind the consumer's back: re-reading from a new job is
+an explicit ``resume``. Once failed, ``next_page()`` hands out nothing more.
 
 Checkpoints: ``checkpoint(delivered)`` describes the search as it stands once ``delivered``
 events (counted from offset 0 of the job's results) have been yielded to the consumer.
