@@ -54,11 +54,11 @@ async def test_create_get_update_revoke_delete(client: SekoiaClient) -> None:
     fetched = await client.assets.get(created.uuid)
     assert fetched == created
 
-    updated = await client.assets.update(created.uuid, criticality=90, description="front")
+    updated = await client.assets.update(created, criticality=90, description="front")
     assert (updated.criticality, updated.description, updated.name) == (90, "front", "web-01")
     assert updated.updated_at is not None
 
-    revoked = await client.assets.revoke(created.uuid)
+    revoked = await client.assets.revoke(created)  # a model or its uuid
     assert revoked.revoked is True
     listed = [a.uuid async for a in client.assets.list(search="web-01")]
     assert created.uuid not in listed

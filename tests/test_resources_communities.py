@@ -39,7 +39,9 @@ async def test_list_and_get(client: SekoiaClient, emu: SekoiaEmulator) -> None:
 
 @pytest.mark.anyio
 async def test_roles_of_a_community(client: SekoiaClient, emu: SekoiaEmulator) -> None:
-    roles = [r async for r in client.communities.roles(emu.main_community_uuid)]
+    main = await client.communities.get(emu.main_community_uuid)
+    roles = [r async for r in client.communities.roles(main)]  # a model or its uuid
+    assert roles == [r async for r in client.communities.roles(main.uuid)]
     assert roles
     assert all(isinstance(r, Role) for r in roles)
     assert len({r.uuid for r in roles}) == len(roles)

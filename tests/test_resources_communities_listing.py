@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sekoia_async import APIResponseValidationError, Community
-from sekoia_async._resources._listing import parse_envelope
+from sekoia_async import APIResponseValidationError, Community, Invitation
+from sekoia_async._resources._listing import parse_envelope, uuid_of
 
 
 def test_envelope_with_total() -> None:
@@ -34,3 +34,10 @@ def test_no_count_at_all_means_a_full_page_may_have_a_successor(count: int, more
 def test_not_a_list_is_a_validation_error(data: object) -> None:
     with pytest.raises(APIResponseValidationError, match="GET /x did not return a list"):
         parse_envelope(data, Community, limit=2, path="/x")
+
+
+def test_uuid_of_takes_a_model_or_a_string() -> None:
+    assert uuid_of("abc") == "abc"
+    assert uuid_of(Community(uuid="c-1")) == "c-1"
+    with pytest.raises(ValueError, match="Invitation has no uuid"):
+        uuid_of(Invitation())

@@ -64,8 +64,9 @@ async def _job(client: SekoiaClient, term: str = "") -> str:
 
 @pytest.mark.anyio
 async def test_field_statistics(client: SekoiaClient) -> None:
-    job_uuid = await _job(client)
-    fields = [f async for f in client.events.fields(job_uuid)]
+    job = await client.events.create_search_job("", "-30d", "now")
+    job_uuid = job.uuid
+    fields = [f async for f in client.events.fields(job)]  # a SearchJob or its uuid
     assert all(isinstance(f, EventField) for f in fields)
     by_name = {f.name: f for f in fields}
     assert {"timestamp", "message", "source.ip"} <= by_name.keys()

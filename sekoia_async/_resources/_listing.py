@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._helpers.pagination import AsyncPager
 from .._models._converter import structure
@@ -12,11 +12,28 @@ from ..errors import APIResponseValidationError
 if TYPE_CHECKING:
     from .._client import SekoiaClient
 
-__all__ = ["offset_pager", "parse_envelope"]
+__all__ = ["HasUuid", "offset_pager", "parse_envelope", "uuid_of"]
 
 T = TypeVar("T")
 
 Page = tuple[list[T], int | None, bool | None]
+
+
+class HasUuid(Protocol):
+    """Any model with a uuid: methods take the object or its uuid."""
+
+    @property
+    def uuid(self) -> str | None: ...
+
+
+def uuid_of(value: str | HasUuid) -> str:
+    """The uuid of a model object, or the string itself."""
+    if isinstance(value, str):
+        return value
+    ident = getattr(value, "uuid", None)
+    if not isinstance(ident, str) or not ident:
+        raise ValueError(f"this {type(value).__name__} has no uuid: pass the uuid itself")
+    return ident
 
 
 def parse_envelope(data: Any, cls: type[T], *, limit: int, path: str) -> Page[T]:

@@ -10,7 +10,7 @@ from .._models._converter import structure
 from .._models.assets import Asset, AssetSource, AssetType, LegacyAsset
 from .._transport.paths import quote_path_param, validate_uuid
 from ._base import Resource
-from ._listing import offset_pager
+from ._listing import offset_pager, uuid_of
 
 if TYPE_CHECKING:
     from .._client import SekoiaClient
@@ -76,9 +76,10 @@ class LegacyAssetsResource(Resource):
             max_items=max_items,
         )
 
-    async def get(self, asset_uuid: str) -> LegacyAsset:
+    async def get(self, asset: LegacyAsset | str) -> LegacyAsset:
         """One legacy asset by uuid."""
-        data = await self._client.request("GET", f"{_V1_PATH}/{quote_path_param(asset_uuid)}")
+        path = f"{_V1_PATH}/{quote_path_param(uuid_of(asset))}"
+        data = await self._client.request("GET", path)
         return structure(data, LegacyAsset)
 
 
@@ -140,9 +141,9 @@ class AssetsResource(Resource):
             max_items=max_items,
         )
 
-    async def get(self, asset_uuid: str) -> Asset:
-        """One asset by uuid."""
-        data = await self._client.request("GET", f"{_PATH}/{quote_path_param(asset_uuid)}")
+    async def get(self, asset: Asset | str) -> Asset:
+        """One asset (by uuid, or a fresh copy of an ``Asset``)."""
+        data = await self._client.request("GET", f"{_PATH}/{quote_path_param(uuid_of(asset))}")
         return structure(data, Asset)
 
     async def create(
@@ -187,7 +188,7 @@ class AssetsResource(Resource):
 
     async def update(
         self,
-        asset_uuid: str,
+        asset: Asset | str,
         *,
         name: str = _UNSET,
         category: str | None = _UNSET,
@@ -211,15 +212,16 @@ class AssetsResource(Resource):
         }
         body = asset_body(fields, creating=False)
         data = await self._client.request(
-            "PUT", f"{_PATH}/{quote_path_param(asset_uuid)}", json=body
+            "PUT", f"{_PATH}/{quote_path_param(uuid_of(asset))}", json=body
         )
         return structure(data, Asset)
 
-    async def revoke(self, asset_uuid: str) -> Asset:
+    async def revoke(self, asset: Asset | str) -> Asset:
         """Mark an asset revoked (kept, but hidden from lists unless ``include_revoked``)."""
-        data = await self._client.request("PUT", f"{_PATH}/{quote_path_param(asset_uuid)}/revoke")
+        path = f"{_PATH}/{quote_path_param(uuid_of(asset))}/revoke"
+        data = await self._client.request("PUT", path)
         return structure(data, Asset)
 
-    async def delete(self, asset_uuid: str) -> None:
+    async def delete(self, asset: Asset | str) -> None:
         """Delete an asset."""
-        await self._client.request("DELETE", f"{_PATH}/{quote_path_param(asset_uuid)}")
+        await self._client.request("DELETE", f"{_PATH}/{quote_path_param(uuid_of(asset))}")

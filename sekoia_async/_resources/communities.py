@@ -7,7 +7,7 @@ from .._models._converter import structure
 from .._models.community import Community, Role
 from .._transport.paths import quote_path_param
 from ._base import Resource
-from ._listing import offset_pager
+from ._listing import offset_pager, uuid_of
 
 __all__ = ["CommunitiesResource"]
 
@@ -32,17 +32,19 @@ class CommunitiesResource(Resource):
             max_items=max_items,
         )
 
-    async def get(self, community_uuid: str) -> Community:
+    async def get(self, community: Community | str) -> Community:
         """One community by uuid (NotFoundError if the key cannot see it)."""
+        community_uuid = uuid_of(community)
         data = await self._client.request(
             "GET", f"/v1/communities/{quote_path_param(community_uuid)}"
         )
         return structure(data, Community)
 
     def roles(
-        self, community_uuid: str, *, limit: int = _MAX_LIMIT, max_items: int | None = None
+        self, community: Community | str, *, limit: int = _MAX_LIMIT, max_items: int | None = None
     ) -> AsyncPager[Role]:
         """The roles of a community; their uuids are what ``client.invitations.create`` grants."""
+        community_uuid = uuid_of(community)
         return offset_pager(
             self._client,
             f"/v1/communities/{quote_path_param(community_uuid)}/roles",

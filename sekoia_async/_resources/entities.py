@@ -10,7 +10,7 @@ from .._models._converter import structure
 from .._models.intakes import Entity
 from .._transport.paths import quote_path_param
 from ._base import Resource
-from ._listing import offset_pager
+from ._listing import offset_pager, uuid_of
 
 __all__ = ["EntitiesResource"]
 
@@ -45,9 +45,10 @@ class EntitiesResource(Resource):
             max_items=max_items,
         )
 
-    async def get(self, entity_uuid: str) -> Entity:
-        """One entity by uuid."""
-        data = await self._client.request("GET", f"{_PATH}/{quote_path_param(entity_uuid)}")
+    async def get(self, entity: Entity | str) -> Entity:
+        """One entity (by uuid, or a fresh copy of an ``Entity``)."""
+        path = f"{_PATH}/{quote_path_param(uuid_of(entity))}"
+        data = await self._client.request("GET", path)
         return structure(data, Entity)
 
     async def create(

@@ -32,7 +32,7 @@ from ..errors import (
     SearchJobFailed,
 )
 from ._base import Resource
-from ._listing import offset_pager
+from ._listing import HasUuid, offset_pager, uuid_of
 from .tasks import DEFAULT_TASK_MAX_WAIT, TasksResource
 
 __all__ = ["EventsExport", "EventsExportMixin", "ExportRows", "export_body"]
@@ -157,12 +157,15 @@ class EventsExportMixin(Resource):
     __slots__ = ()
 
     def fields(
-        self, job_uuid: str, *, limit: int = _FIELDS_MAX_LIMIT, max_items: int | None = None
+        self, job: HasUuid | str, *, limit: int = _FIELDS_MAX_LIMIT, max_items: int | None = None
     ) -> AsyncPager[EventField]:
-        """The fields of a finished search job's events, with their most common values."""
+        """The fields of a finished search job's events, with their most common values.
+
+        ``job`` is a ``SearchJob`` or its uuid (likewise for the export methods).
+        """
         return offset_pager(
             self._client,
-            f"{_JOBS}/{quote_path_param(job_uuid)}/fields",
+            f"{_JOBS}/{quote_path_param(uuid_of(job))}/fields",
             EventField,
             limit=limit,
             max_limit=_FIELDS_MAX_LIMIT,
@@ -171,12 +174,13 @@ class EventsExportMixin(Resource):
 
     async def start_export(
         self,
-        job_uuid: str,
+        job: HasUuid | str,
         fields: Sequence[str],
         *,
         s3: S3Destination | Mapping[str, Any] | None = None,
     ) -> str:
         """Start a bulk export of a finished search job; return the export task's uuid."""
+        job_uuid = uuid_of(job)
         data = await self._client.request(
             "POST",
             f"{_JOBS}/{quote_path_param(job_uuid)}/export",
@@ -190,8 +194,9 @@ class EventsExportMixin(Resource):
             )
         return task_uuid
 
-    async def get_export(self, job_uuid: str) -> ExportJob:
+    async def get_export(self, job: HasUuid | str) -> ExportJob:
         """The latest export of a search job (download URL, expiry, size, event count)."""
+        job_uuid = uuid_of(job)
         data = await self._client.request(
             "GET", f"{_JOBS}/{quote_path_param(job_uuid)}/export-jobs"
         )
@@ -207,7 +212,7 @@ class EventsExportMixin(Resource):
 
     async def export(
         self,
-        job_uuid: str,
+        job: HasUuid | str,
         fields: Sequence[str],
         *,
         s3: S3Destination | Mapping[str, Any] | None = None,
@@ -224,6 +229,7 @@ class EventsExportMixin(Resource):
         after ``max_wait`` seconds.
         """
         export_body(fields, s3)  # refuse bad arguments before any request
+        job_uuid = uuid_of(job)
         policy = poll or PollPolicy()
         deadline = None if max_wait is None else anyio.current_time() + max_wait
         await self._wait_search_job(job_uuid, policy, max_wait)

@@ -10,7 +10,7 @@ from .._models._converter import structure
 from .._models.intakes import Intake
 from .._transport.paths import quote_path_param
 from ._base import Resource
-from ._listing import offset_pager
+from ._listing import offset_pager, uuid_of
 
 __all__ = ["IntakesResource"]
 
@@ -51,9 +51,10 @@ class IntakesResource(Resource):
             max_items=max_items,
         )
 
-    async def get(self, intake_uuid: str) -> Intake:
-        """One intake by uuid."""
-        data = await self._client.request("GET", f"{_PATH}/{quote_path_param(intake_uuid)}")
+    async def get(self, intake: Intake | str) -> Intake:
+        """One intake (by uuid, or a fresh copy of an ``Intake``)."""
+        path = f"{_PATH}/{quote_path_param(uuid_of(intake))}"
+        data = await self._client.request("GET", path)
         return structure(data, Intake)
 
     async def create(

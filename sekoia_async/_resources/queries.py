@@ -16,6 +16,7 @@ from .._times import parse_time
 from .._transport.paths import quote_path_param
 from ..errors import APIResponseValidationError, NotFoundError
 from ._base import Resource
+from ._listing import uuid_of
 
 __all__ = ["DEFAULT_QUERY_MAX_WAIT", "QueriesResource", "QueryRows", "query_run_body"]
 
@@ -144,8 +145,9 @@ class QueriesResource(Resource):
         data = await self._client.request("POST", _RUNS, json=body)
         return structure(data, QueryRun)
 
-    async def get_run(self, run_uuid: str) -> QueryRun:
-        """The current state of a run."""
+    async def get_run(self, run: QueryRun | str) -> QueryRun:
+        """The current state of a run (by uuid, or a ``QueryRun`` seen earlier)."""
+        run_uuid = uuid_of(run)
         data = await self._client.request("GET", f"{_RUNS}/{quote_path_param(run_uuid)}")
         if isinstance(data, dict) and not data.get("uuid"):
             # Some deployments omit the uuid in the run body; the caller asked for this one.
@@ -154,13 +156,14 @@ class QueriesResource(Resource):
 
     async def wait_run(
         self,
-        run_uuid: str,
+        run: QueryRun | str,
         *,
         poll: PollPolicy | None = None,
         max_wait: float | None = DEFAULT_QUERY_MAX_WAIT,
         progress: ProgressCallback | None = None,
     ) -> QueryRun:
         """Poll a run with backoff until it is done; OperationFailed if it ended in error."""
+        run_uuid = uuid_of(run)
         run = await poll_until_done(
             lambda: self.get_run(run_uuid),
             lambda r: r.done,

@@ -10,6 +10,7 @@ from .._models._converter import structure
 from .._models.tasks import Task
 from .._transport.paths import quote_path_param
 from ._base import Resource
+from ._listing import uuid_of
 
 __all__ = ["DEFAULT_TASK_MAX_WAIT", "TasksResource"]
 
@@ -27,8 +28,9 @@ class TasksResource(Resource):
 
     __slots__ = ()
 
-    async def get(self, task_uuid: str) -> Task:
-        """The current state of a task."""
+    async def get(self, task: Task | str) -> Task:
+        """The current state of a task (by uuid, or a ``Task`` seen earlier)."""
+        task_uuid = uuid_of(task)
         data = await self._client.request("GET", f"/v1/tasks/{quote_path_param(task_uuid)}")
         task = structure(data, Task)
         # Some services omit the uuid in the task body; the caller asked for this one.
@@ -38,7 +40,7 @@ class TasksResource(Resource):
 
     async def wait(
         self,
-        task_uuid: str,
+        task: Task | str,
         *,
         poll: PollPolicy | None = None,
         max_wait: float | None = DEFAULT_TASK_MAX_WAIT,
@@ -49,6 +51,7 @@ class TasksResource(Resource):
         ``progress`` (sync or async) gets each observed ``Task``; OperationTimeout is raised
         after ``max_wait`` seconds (None waits forever).
         """
+        task_uuid = uuid_of(task)
         task = await poll_until_done(
             lambda: self.get(task_uuid),
             lambda t: t.done,
