@@ -382,6 +382,9 @@ def test_token_with_consistent_digest_but_bad_fields_is_rejected() -> None:
         decode_token(forged(page_size=5000))
     with pytest.raises(ValueError, match="'offset' has the wrong type"):
         decode_token(forged(offset="1"))
+    window = dict(_token()["window"], earliest_resolved="last week")
+    with pytest.raises(ValueError, match="earliest_resolved"):
+        decode_token(forged(window=window))
     body = forged()
     del body["total"]
     body["digest"] = cp._digest({k: v for k, v in body.items() if k != "digest"})

@@ -12,16 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
+from ..._times import parse_time
 from .spec import SearchSpec, check_max_events, check_options, check_page_size
 
 __all__ = ["TOKEN_TYPE", "TOKEN_VERSION", "Checkpoint", "decode_token", "encode_token"]
 
 TOKEN_TYPE = "sekoia-async/event-search"
 TOKEN_VERSION = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @attrs.frozen
@@ -130,6 +133,11 @@ def decode_token(token: Mapping[str, Any] | str | bytes) -> Checkpoint:
         raise _bad(f"offset {offset} is past max_events {max_events}")
     if job_uuid == "":
         raise _bad("empty job_uuid")
+    for name in ("earliest_resolved", "latest_resolved"):
+        try:
+            parse_time(texts[name], now=_EPOCH)
+        except ValueError:
+            raise _bad(f"window.{name} {texts[name]!r} is not a time") from None
     spec = SearchSpec(
         term=term,
         page_size=page_size,
