@@ -20,6 +20,7 @@ from .._models.alerts import (
     WorkflowActionName,
 )
 from .._transport.paths import quote_path_param
+from ..errors import APIResponseValidationError
 from ._base import Resource
 from ._listing import parse_envelope
 
@@ -305,7 +306,14 @@ class AlertsResource(Resource):
         data = await self._client.request(
             "GET", f"{_PATH}/count", params=alert_filter_params(filters)
         )
-        return int(data["total"])
+        total = data.get("total") if isinstance(data, dict) else None
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise APIResponseValidationError(
+                f"GET {_PATH}/count did not return an integer total (got {data!r:.100}); "
+                "check that the base URL points at the Sekoia API",
+                body=data,
+            )
+        return total
 
     async def get(
         self,
