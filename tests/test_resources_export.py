@@ -103,6 +103,10 @@ async def test_export_reports_progress_then_downloads_every_event(
     assert progresses[-1] == EVENTS
     assert {t for _, _, t in seen} == {EVENTS}
     assert export.download_url is not None
+    assert "signature=" in export.download_url
+    # A pre-signed URL is a credential: reprs (and so logs of them) hide its query.
+    assert "signature=" not in repr(export)
+    assert "signature=" not in repr(export.task)
 
     written: list[int] = []
     target = tmp_path / "events.jsonl.gz"

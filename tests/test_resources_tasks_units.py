@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import pytest
 
-from sekoia_async import OperationTimeout, PollPolicy, Task, TaskStatus
+from sekoia_async import ExportJob, OperationTimeout, PollPolicy, Task, TaskStatus
 from sekoia_async._helpers.polling import poll_until_done
 from sekoia_async._models._converter import structure
 
@@ -129,3 +129,14 @@ async def test_poller_lets_a_timeout_error_from_the_fetch_through() -> None:
             fetch, lambda s: True, policy=FAST, max_wait=10, what="task", operation_uuid="t"
         )
     assert not isinstance(info.value, OperationTimeout)
+
+
+def test_reprs_hide_the_signature_of_pre_signed_urls() -> None:
+    url = "https://bucket.s3.example/export.jsonl.gz?X-Amz-Signature=deadbeef"
+    task = structure({"uuid": "t", "attributes": {"download_url": url}}, Task)
+    job = structure({"download_url": url, "format": "jsonl.gz"}, ExportJob)
+    for obj in (task, job):
+        assert "deadbeef" not in repr(obj)
+        assert "export.jsonl.gz?<redacted>" in repr(obj)
+    assert task.download_url == url
+    assert job.download_url == url

@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from .tasks import redact_url
+
 __all__ = ["EventField", "ExportJob", "FieldValue", "S3Destination"]
 
 
@@ -35,7 +37,8 @@ class EventField:
 class ExportJob:
     """A finished bulk export of a search job (``GET .../jobs/{uuid}/export-jobs``)."""
 
-    download_url: str | None = None
+    # Pre-signed: whoever has the URL can read the file, so repr hides its signature.
+    download_url: str | None = attrs.field(default=None, repr=redact_url)
     expire_at: datetime | None = None
     exported_events_count: int | None = None
     export_size_compressed: int | None = None

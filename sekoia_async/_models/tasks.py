@@ -8,7 +8,21 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Task", "TaskStatus"]
+__all__ = ["Task", "TaskStatus", "redact_url"]
+
+
+def redact_url(value: Any) -> str:
+    """repr of a URL without its query string: a pre-signed URL's signature grants access."""
+    if isinstance(value, str) and "?" in value:
+        return repr(value.split("?", 1)[0] + "?<redacted>")
+    return repr(value)
+
+
+def _redact_attributes(value: Any) -> str:
+    if not isinstance(value, dict):
+        return repr(value)
+    shown = ", ".join(f"{k!r}: {redact_url(v)}" for k, v in value.items())
+    return "{" + shown + "}"
 
 
 class TaskStatus(str, enum.Enum):
@@ -41,7 +55,7 @@ class Task:
     progress: int | None = None
     total: int | None = None
     # Service-specific results, e.g. ``download_url`` for an export, ``error`` on failure.
-    attributes: dict[str, Any] = attrs.field(factory=dict)
+    attributes: dict[str, Any] = attrs.field(factory=dict, repr=_redact_attributes)
     message: str | None = None
     error: Any = None
     type: str | None = None

@@ -23,7 +23,7 @@ from .._helpers.polling import ProgressCallback, notify, poll_until_done
 from .._helpers.search.policy import PollPolicy
 from .._models._converter import structure
 from .._models.exports import EventField, ExportJob, S3Destination
-from .._models.tasks import Task
+from .._models.tasks import Task, redact_url
 from .._transport.paths import quote_path_param
 from ..errors import (
     APIResponseValidationError,
@@ -118,7 +118,7 @@ class EventsExport:
 
     job_uuid: str
     task: Task
-    download_url: str | None
+    download_url: str | None = attrs.field(repr=redact_url)
     _resource: EventsExportMixin = attrs.field(repr=False, eq=False, alias="resource")
 
     async def download_to(
