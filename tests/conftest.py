@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from _reliability_guards import (  # noqa: F401  (suite-wide leak and secret guards)
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_unconfigure,
+    sekoia_leak_guard,
+    sekoia_task_guard,
+)
 
 
 @pytest.fixture
