@@ -391,3 +391,22 @@ def test_fast_json_paths_equal_the_event_dicts() -> None:
         results = store.search(0, 2**62, query)
         pages = [results.page_json(o, 500) for o in (0, 500)]
         assert [json.loads(e) for p in pages for e in p] == results.page(0, 1000)
+
+
+async def test_expiry_frees_results_but_keeps_the_job(api: Api, clock: VirtualClock) -> None:
+    job = await api.done(term="", results_ttl=10)
+    path = f"{JOBS}/{job['uuid']}/events"
+    assert (await api.call("GET", path, params={"limit": 1000}))[0] == 200
+    clock.advance(11)
+    await api.job(term="")  # creating a job sweeps expired results
+    store = api.emu.state.stores["search"]
+    assert store.jobs[job["uuid"]].results is None
+    assert not [k for k in store.pages if k[0] == job["uuid"]]
+    _, got = await api.call("GET", f"{JOBS}/{job['uuid']}")
+    assert (got["status"], got["total"], got["expired"]) == (2, 3000, True)
+
+
+def test_expected_event_ids_rejects_bad_times() -> None:
+    emu = SekoiaEmulator()
+    with pytest.raises(ValueError, match="earliest_time"):
+        emu.expected_event_ids("", "yesterday")

@@ -345,12 +345,17 @@ class SekoiaEmulator:
     ) -> list[str]:
         """The ``__event_id`` values a search job with this query and window returns, in order.
 
-        Uses the admin key's scope and ignores ``max_job_total``.
+        Uses the admin key's scope and ignores ``max_job_total``. Raises ValueError for a bad
+        time or query.
         """
         from ._domains.search import _parse_window
         from ._query import compile_query
 
-        lo, hi = _parse_window({"earliest_time": earliest, "latest_time": latest}, self.state.now())
+        try:
+            window = {"earliest_time": earliest, "latest_time": latest}
+            lo, hi = _parse_window(window, self.state.now())
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
         query = compile_query(term) if term.strip() else None
         return self._core.events.search(lo, hi, query).ids()
 

@@ -65,6 +65,7 @@ class SearchJob:
     message: str | None
     query: Query | None
     results: ResultSet | None = None
+    total: int = 0
     lock: anyio.Lock = attrs.field(factory=anyio.Lock)
     reads: int = 0
     forced_expired: bool = False
@@ -206,7 +207,7 @@ def _parse_window(body: dict[str, Any], now: float) -> tuple[int, int]:
 def _job_json(job: SearchJob, now: float, *, fresh: bool = False) -> dict[str, Any]:
     status = 0 if fresh else job.status(now)
     done = status >= 2
-    total = job.results.total if (done and job.results is not None) else 0
+    total = job.total if status == 2 else 0
     body = job.body
     return {
         "uuid": job.uuid,
@@ -215,7 +216,7 @@ def _job_json(job: SearchJob, now: float, *, fresh: bool = False) -> dict[str, A
         "term": body.get("term", ""),
         "term_lang": body.get("term_lang", "dork"),
         "filters": body.get("filters") or [],
-        "community_uuids": job.community_uuids,
+        "community_uuids": body.get("community_uuids") or [],
         "earliest_time": body.get("earliest_time", "-1d"),
         "latest_time": body.get("latest_time", "now"),
         "created_at": _iso(job.created_at),
@@ -317,6 +318,9 @@ def routes(state: EmulatorState) -> list[Route]:
             query=_combine(query, filters, community_filter),
         )
         store.jobs[job.uuid] = job
+        for old in store.jobs.values():
+            if old.results is not None and old.expired(now):
+                release(old)
         return json_response(_job_json(job, now, fresh=True))
 
     def find(request: web.Request) -> SearchJob:
@@ -340,12 +344,13 @@ def routes(state: EmulatorState) -> list[Route]:
                     job.results = await anyio.to_thread.run_sync(
                         lambda: events.search(job.lo_us, job.hi_us, query, limit=limit)
                     )
+                job.total = job.results.total
             return job.results
 
     async def get_job(request: web.Request) -> web.Response:
         job = find(request)
         now = state.now()
-        if job.status(now) == 2:
+        if job.status(now) == 2 and not job.expired(now):
             await results_of(job)
         return json_response(_job_json(job, now))
 
@@ -363,8 +368,15 @@ def routes(state: EmulatorState) -> list[Route]:
                 400, f"Search job {job.uuid} has no results (status {status}): {job.message}"
             )
         if job.expired(now):
+            release(job)
             raise ApiError(404, f"Search job {job.uuid} has expired: create a new search job")
         return job, await results_of(job)
+
+    def release(job: SearchJob) -> None:
+        """Free an expired job's results and cached pages (its metadata stays readable)."""
+        job.results = None
+        for cache_key in [k for k in store.pages if k[0] == job.uuid]:
+            store.page_bytes -= len(store.pages.pop(cache_key))
 
     async def events_page(request: web.Request) -> web.Response:
         job, results = await readable(request)
