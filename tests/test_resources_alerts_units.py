@@ -4,6 +4,7 @@ workflow action resolution, and case bodies. No network, no event loop."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,14 @@ def test_alert_filters_encode_to_sekoia_syntax() -> None:
         "date[created_at]": "2025-01-01T00:00:00,2025-12-31T23:59:59",
         "range[urgency]": "80,100",
         "visible": "true",
+    }
+
+
+def test_datetime_bounds_go_out_as_utc_rfc3339() -> None:
+    start = datetime(2025, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+    params = alert_filter_params({"updated_at": (start, datetime(2025, 1, 2, 12, 30, 5))})
+    assert dict(encode_filters(params)) == {
+        "date[updated_at]": "2025-01-01T00:00:00Z,2025-01-02T12:30:05Z"
     }
 
 

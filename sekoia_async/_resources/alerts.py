@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid as _uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from .._helpers.pagination import DEFAULT_CONCURRENCY, AsyncPager
@@ -162,11 +162,22 @@ def filter_params(
             continue
         if family == "param":
             params[field] = value
+        elif family == "date":
+            params.setdefault(family, {})[field] = tuple(_rfc3339(v) for v in value)
+        elif family == "range":
+            params.setdefault(family, {})[field] = tuple(value)
         else:
-            params.setdefault(family, {})[field] = (
-                tuple(value) if family in ("date", "range") else _text(value)
-            )
+            params.setdefault(family, {})[field] = _text(value)
     return params
+
+
+def _rfc3339(value: Any) -> Any:
+    # Datetimes go out as RFC 3339 UTC with "Z" (a naive one is taken as UTC), which needs no
+    # escaping in a query string; strings (ISO, "-7d", "now") go out as given.
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value
 
 
 def alert_filter_params(filters: Mapping[str, Any]) -> dict[str, Any]:
