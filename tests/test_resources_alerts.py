@@ -133,6 +133,11 @@ async def test_filters(client: SekoiaClient) -> None:
     recent = [a async for a in client.alerts.list(created_at=("-30d", "now"))]
     assert recent
     assert all(isinstance(a.created_at, datetime) and a.created_at.tzinfo for a in recent)
+    # The same window given as datetimes, around the newest and oldest alert.
+    newest = max(a.created_at for a in recent if a.created_at)
+    oldest = min(a.created_at for a in recent if a.created_at)
+    window = {a.uuid async for a in client.alerts.list(created_at=(oldest, newest))}
+    assert window == {a.uuid for a in recent}
 
 
 async def test_sort(client: SekoiaClient) -> None:
