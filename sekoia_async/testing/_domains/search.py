@@ -236,6 +236,18 @@ def _job_json(job: SearchJob, now: float, *, fresh: bool = False) -> dict[str, A
         "max_last_events": job.max_last_events,
         "date_field": None,
         "visible": bool(body.get("visible", False)),
+        # The UI's mini histogram; the emulator reports the total and no alerts or cases.
+        "short_histogram": (
+            {
+                "total": total,
+                "alerts": 0,
+                "cases": 0,
+                "earliest_time": body.get("earliest_time", "-1d"),
+                "length": 0,
+            }
+            if status == 2
+            else None
+        ),
     }
 
 
