@@ -66,6 +66,7 @@ class AsyncPager(Generic[T]):
 
     ``pages()`` iterates page by page, ``await first_page()`` fetches only the first page.
     ``max_items`` caps the number of items; ``concurrency`` bounds the pages fetched at once.
+    Inside ``async with pager:`` the next pages are fetched while the loop body runs.
     """
 
     def __init__(
