@@ -64,7 +64,8 @@ class EmulatorStats:
     faults: Counter[str] = attrs.field(factory=Counter)
     max_concurrent_connections: int = 0
     max_concurrent_requests: int = 0
-    log: deque[RequestRecord] = attrs.field(factory=lambda: deque(maxlen=100_000))
+    # The newest 100 000 requests; left out of the repr, which stays one line.
+    log: deque[RequestRecord] = attrs.field(factory=lambda: deque(maxlen=100_000), repr=False)
 
     def record(self, record: RequestRecord) -> None:
         self.requests += 1
