@@ -366,3 +366,29 @@ async def test_pipelined_pages_and_the_body_error_propagates() -> None:
 
     with pytest.raises(KeyError, match="from the block"):
         await body()
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_pipelined_consumer_stops_everything() -> None:
+    ep = FakeEndpoint(10_000, gate=True)
+    got: list[int] = []
+
+    async def consume() -> None:
+        async with AsyncPager(ep.fetch, page_size=100, concurrency=4) as pager:
+            async for x in pager:
+                got.append(x)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(consume)
+        assert ep.release is not None
+        while ep.started < 1:
+            await anyio.lowlevel.checkpoint()
+        ep.release.set()
+        ep.release = anyio.Event()
+        # The producer is blocked in the next batch's fetches when the consumer is cancelled.
+        while ep.in_flight < 4:
+            await anyio.lowlevel.checkpoint()
+        tg.cancel_scope.cancel()
+    assert got == list(range(100))
+    assert ep.in_flight == 0
+    assert ep.started == ep.finished
