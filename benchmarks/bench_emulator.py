@@ -82,7 +82,8 @@ async def http_throughput(
                 while queue:
                     params = {"limit": 1000, "offset": queue.pop()}
                     async with session.get(url, params=params) as resp:
-                        size += len(await resp.read())
+                        data = await resp.read()  # not `size += await ...`: that loses updates
+                    size += len(data)
 
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
