@@ -44,10 +44,12 @@ async def _serve(conn: Connection, events: int, tenants: int, latency_ms: float)
         emu.generate_events(events, start=EARLIEST, end=LATEST - timedelta(seconds=1))
         keys = [emu.add_api_key(permissions=["View events"]) for _ in range(tenants)]
         conn.send((emu.base_url, keys))
+        cpu = time.process_time()
         while True:
             command = await anyio.to_thread.run_sync(conn.recv)
             if command == "stats":
-                conn.send((emu.stats.requests, emu.stats.max_concurrent_connections))
+                used, cpu = time.process_time() - cpu, time.process_time()
+                conn.send((emu.stats.requests, emu.stats.max_concurrent_connections, used))
                 emu.stats.reset()
             else:
                 return
@@ -99,15 +101,17 @@ def main(args: argparse.Namespace) -> None:
             work = Path(tempfile.mkdtemp(prefix=f"bench-export-{mode}-"))
             try:
                 tenants = _tenants(base_url, keys, work, args.page_size)
-                started = time.perf_counter()
+                parent.send("stats")  # resets the emulator's counters and CPU clock
+                parent.recv()
+                started, cpu = time.perf_counter(), time.process_time()
                 concurrent = mode == "concurrent"
                 events = anyio.run(_run, tenants, concurrent, args.pool_limit)
-                elapsed = time.perf_counter() - started
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
                 expected = args.tenants * args.events
                 assert events == expected, f"{mode}: {events} events, expected {expected}"
                 parent.send("stats")
-                requests, peak = parent.recv()
-                rows.append((mode, elapsed, events, requests, peak))
+                requests, peak, emulator_cpu = parent.recv()
+                rows.append((mode, elapsed, events, requests, peak, cpu, emulator_cpu))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:
@@ -123,13 +127,17 @@ def main(args: argparse.Namespace) -> None:
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}"
     )
     print(f"{'mode':<12}{'seconds':>10}{'events':>12}{'events/s':>12}", end="")
-    print(f"{'requests':>10}{'peak conn':>11}")
-    for mode, elapsed, events, requests, peak in rows:
+    print(f"{'requests':>10}{'peak conn':>11}{'export CPU s':>14}{'emulator CPU s':>16}")
+    for mode, elapsed, events, requests, peak, cpu, emulator_cpu in rows:
         print(
             f"{mode:<12}{elapsed:>10.2f}{events:>12,}{events / elapsed:>12,.0f}"
-            f"{requests:>10,}{peak:>11}"
+            f"{requests:>10,}{peak:>11}{cpu:>14.1f}{emulator_cpu:>16.1f}"
         )
     print(f"concurrent / sequential speed-up: {rows[0][1] / rows[1][1]:.1f}x")
+    print(
+        "when export CPU s + emulator CPU s approaches the wall time x the CPUs available, "
+        "the run is CPU-bound and concurrency cannot help further"
+    )
 
 
 if __name__ == "__main__":
