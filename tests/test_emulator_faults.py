@@ -302,3 +302,26 @@ def test_rate_limiter_and_waf_are_pure() -> None:
     assert waf.check("k", faults, 10.5) == 5
     assert waf.check("k", faults, 14.0) == pytest.approx(1.5)
     assert waf.check("k", faults, 15.6) is None
+
+
+async def test_running_jobs_quota_per_community(
+    clock: VirtualClock, session: aiohttp.ClientSession
+) -> None:
+    async with SekoiaEmulator(
+        events=10, job_run_time=10.0, clock=clock, faults=Faults(max_running_jobs=2)
+    ) as emu:
+        sub = emu.state.communities[1]["uuid"]
+        other = emu.add_api_key(["View events"], community_uuid=sub)
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        body = {"term": "", "earliest_time": "-1d"}
+
+        async def create(key_headers: dict[str, str]) -> int:
+            async with session.post(emu.base_url + JOBS, json=body, headers=key_headers) as r:
+                return r.status
+
+        assert [await create(headers) for _ in range(3)] == [200, 200, 429]
+        # Another community has its own quota.
+        assert await create({"Authorization": f"Bearer {other}"}) == 200
+        clock.advance(10)  # the first two jobs finish
+        assert await create(headers) == 200
+        assert emu.stats.faults["max_running_jobs"] == 1

@@ -66,6 +66,10 @@ class Faults:
     job_fail_rate: float = attrs.field(default=0.0, validator=_rate("job_fail_rate"))
     job_cancel_rate: float = attrs.field(default=0.0, validator=_rate("job_cancel_rate"))
     job_slowdown: float = 1.0
+    # Per-community quota of search jobs not yet finished (status 0 or 1): creating one more is
+    # a 429, as a tenant whose UI "launched 66 jobs" sees (reference §3.7; the real number is
+    # undocumented).
+    max_running_jobs: int | None = None
     # Results expire after this many events-page reads of a job (expiry in the middle of paging).
     expire_after_reads: int | None = None
     # WAF: a key sending more than ``waf_max_rps`` requests within one second of the emulator
@@ -109,7 +113,7 @@ class Faults:
                     if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
                         raise ValueError(raw)
                     value = raw.lower() in ("true", "1", "yes")
-                elif name in ("expire_after_reads", "seed"):
+                elif name in ("expire_after_reads", "seed", "max_running_jobs"):
                     value = None if raw.lower() == "none" else int(raw)
                 elif name in ("rate_limit", "waf_max_rps"):
                     value = None if raw.lower() == "none" else float(raw)

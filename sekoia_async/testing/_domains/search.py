@@ -61,6 +61,7 @@ class SearchJob:
     max_last_events: int | None
     created_by: str
     community_uuids: list[str]
+    owner_community: str  # the creating key's community, which the job quota counts against
     fate: str  # "done" | "failed" | "canceled"
     message: str | None
     query: Query | None
@@ -293,6 +294,20 @@ def routes(state: EmulatorState) -> list[Route]:
                 raise ApiError(403, f"The API key has no access to community {outside[0]}")
             communities = list(wanted)
         filters = _filters_predicate(body.get("filters"))
+        quota = core.faults.max_running_jobs
+        if quota is not None and core.faults.applies_to("events.jobs.create"):
+            running = sum(
+                1
+                for other in store.jobs.values()
+                if other.owner_community == key.community_uuid and other.status(now) in (0, 1)
+            )
+            if running >= quota:
+                core.stats.faults["max_running_jobs"] += 1
+                raise ApiError(
+                    429,
+                    f"Too many search jobs running for this community ({running}, at most "
+                    f"{quota}): wait for one to finish, then retry",
+                )
         message: str | None = None
         fate = "done"
         query: Query | None = None
@@ -325,6 +340,7 @@ def routes(state: EmulatorState) -> list[Route]:
             max_last_events=max_last,
             created_by=key.uuid,
             community_uuids=communities,
+            owner_community=key.community_uuid,
             fate=fate,
             message=message,
             query=_combine(query, filters, community_filter),
