@@ -175,7 +175,8 @@ def test_parser_has_the_documented_options() -> None:
     assert args.fault == ["error_rate=0.1"]
 
 
-def test_command_line_prints_url_and_key_then_stops_cleanly_on_sigint() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_command_line_prints_url_and_key_then_stops_cleanly(stop: signal.Signals) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sekoia_async.testing", "--events", "10", "--seed", "4"],
@@ -205,7 +206,7 @@ def test_command_line_prints_url_and_key_then_stops_cleanly_on_sigint() -> None:
                 return resp.status
 
         assert anyio.run(probe) == 200
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
