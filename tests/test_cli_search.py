@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -174,3 +175,16 @@ async def test_help_documents_exit_codes_and_key_warning() -> None:
     assert "visible to other local users" in text
     assert "3 authentication" in text
     assert "130 interrupted" in text
+
+
+async def test_a_reader_that_goes_away_ends_the_search_quietly(emu: SekoiaEmulator) -> None:
+    # `sekoia-async events search ... | head -1`: the pipe closes after the first line;
+    # pipefail makes the shell's status the command's own if it failed.
+    script = f"set -o pipefail; {shlex.quote(sys.executable)} -m sekoia_async events search "
+    script += f"-q '' -d {shlex.quote(DATES)} | head -1"
+    with anyio.fail_after(60):
+        done = await anyio.run_process(["bash", "-c", script], env=cli_env(emu), check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.startswith(b'{"__event_id"')
+    assert done.stdout.count(b"\n") == 1
+    assert done.stderr == b""
