@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +25,9 @@ from ._common import (
 )
 from ._exit import EXIT_CODES_HELP, ExitCode
 
+if TYPE_CHECKING:
+    from .._helpers.search.policy import PollPolicy
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 _POLL_OPTION = click.option(
@@ -34,7 +39,7 @@ _POLL_OPTION = click.option(
 )
 
 
-def _poll_policy(first: float) -> Any:
+def _poll_policy(first: float) -> PollPolicy:
     from .._helpers.search.policy import PollPolicy
 
     return PollPolicy(initial=first, cap=max(10.0, first))
@@ -285,20 +290,13 @@ def events_search(
     run_command(main)
 
 
-class _open_output:
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.fh: IO[bytes] | None = None
-
-    def __enter__(self) -> IO[bytes]:
-        if self.target == "-":
-            return sys.stdout.buffer
-        self.fh = open(self.target, "wb")
-        return self.fh
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
+@contextlib.contextmanager
+def _open_output(target: str) -> Iterator[IO[bytes]]:
+    if target == "-":
+        yield sys.stdout.buffer
+        return
+    with open(target, "wb") as fh:
+        yield fh
 
 
 class _EventWriter:
@@ -352,7 +350,7 @@ class _EventWriter:
     "--config",
     "config_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML file listing the tenants (see the README).",
 )
 @click.option(
@@ -408,9 +406,7 @@ def export(
     from .._times import parse_time
     from ._progress import ExportDisplay, export_summary
 
-    config = load_export_config(config_path) if config_path.exists() else None
-    if config is None:
-        raise click.BadParameter(f"{config_path} does not exist", param_hint="--config")
+    config = load_export_config(config_path)
     shard_spec = None
     if shard is not None:
         try:
