@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -34,16 +35,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
+import attrs
 import requests
 
 from sekoia_async import PollPolicy, SekoiaClient, SessionPool
-from sekoia_async._helpers.search.checkpoint import Checkpoint, encode_token
+from sekoia_async._helpers.search.checkpoint import Checkpoint, decode_token, encode_token
 from sekoia_async._helpers.search.spec import build_spec
 
 JOBS = "/v1/sic/conf/events/search/jobs"
@@ -170,7 +172,22 @@ def timed(label: str, events: int, seconds: float, rows: list[tuple[str, float, 
 # -- (a) and (b): throughput ------------------------------------------------------------------
 
 
-async def throughput(events: int, latency_ms: float, concurrencies: list[int]) -> dict[str, float]:
+def _prefix(token: dict[str, Any], events: int) -> dict[str, Any]:
+    """The same job's token, limited to its first ``events`` events."""
+    checkpoint = decode_token(token)
+    spec = attrs.evolve(checkpoint.spec, max_events=events)
+    return encode_token(attrs.evolve(checkpoint, spec=spec))
+
+
+async def throughput(
+    events: int, latency_ms: float, concurrencies: list[int], *, rounds: int, seq_events: int
+) -> dict[str, float]:
+    """Best events/s of each contender over ``rounds`` interleaved rounds (the machine is shared:
+    interleaving and best-of keep the ratios fair when the load changes during the run).
+
+    The one-page-at-a-time contenders read the first ``seq_events`` events only: their rate is
+    steady, and reading 200 000 events at that pace would only make the run longer.
+    """
     rows: list[tuple[str, float, float]] = []
     rates: dict[str, float] = {}
     with emulator(events, latency_ms=latency_ms) as (base_url, key):
@@ -178,30 +195,54 @@ async def throughput(events: int, latency_ms: float, concurrencies: list[int]) -
             token = await finished_job(client)
             job, total = token["job_uuid"], token["total"]
             assert total == events, (total, events)
-            rates["decode_ms"] = decode_cost_ms(base_url, key, job)
+            short = min(seq_events, total)
+            contenders: list[tuple[str, str, Callable[[], Awaitable[int]]]] = []
             if latency_ms:
-                t = time.perf_counter()
-                n = await asyncio.to_thread(requests_sequential, base_url, key, job, total)
-                rates["requests_seq"] = timed(
-                    "requests, sequential (quickstart)", n, time.perf_counter() - t, rows
-                )
-                t = time.perf_counter()
-                n = await aiohttp_window(base_url, key, job, total, 1)
-                rates["aiohttp_seq"] = timed(
-                    "aiohttp loop, sequential", n, time.perf_counter() - t, rows
-                )
+                contenders += [
+                    (
+                        "requests_seq",
+                        "requests, sequential (quickstart)",
+                        lambda: asyncio.to_thread(requests_sequential, base_url, key, job, short),
+                    ),
+                    (
+                        "aiohttp_seq",
+                        "aiohttp loop, sequential",
+                        lambda: aiohttp_window(base_url, key, job, short, 1),
+                    ),
+                    (
+                        "sdk_c1",
+                        "sekoia-async async for, concurrency 1",
+                        lambda: sdk_stream(client, _prefix(token, short), 1),
+                    ),
+                ]
             for c in concurrencies:
+                if c == 1 and latency_ms:
+                    continue
                 if not latency_ms:
-                    t = time.perf_counter()
-                    n = await aiohttp_window(base_url, key, job, total, c)
-                    rates[f"aiohttp_c{c}"] = timed(
-                        f"aiohttp loop, window {c}", n, time.perf_counter() - t, rows
+                    contenders.append(
+                        (
+                            f"aiohttp_c{c}",
+                            f"aiohttp loop, window {c}",
+                            functools.partial(aiohttp_window, base_url, key, job, total, c),
+                        )
                     )
-                t = time.perf_counter()
-                n = await sdk_stream(client, token, c)
-                rates[f"sdk_c{c}"] = timed(
-                    f"sekoia-async async for, concurrency {c}", n, time.perf_counter() - t, rows
+                contenders.append(
+                    (
+                        f"sdk_c{c}",
+                        f"sekoia-async async for, concurrency {c}",
+                        functools.partial(sdk_stream, client, token, c),
+                    )
                 )
+            decode: list[float] = []
+            for r in range(rounds):
+                print(f"  round {r + 1} of {rounds}", flush=True)
+                decode.append(decode_cost_ms(base_url, key, job))
+                for name, label, run in contenders:
+                    t = time.perf_counter()
+                    n = await run()
+                    rate = timed(label, n, time.perf_counter() - t, rows)
+                    rates[name] = max(rates.get(name, 0.0), rate)
+            rates["decode_ms"] = min(decode)
     return rates
 
 
@@ -282,7 +323,7 @@ async def first_event_latency(run_times: list[float]) -> list[dict[str, float]]:
 
 
 def decode_cost_ms(base_url: str, key: str, job: str) -> float:
-    """Median time to json.loads one page of 1000 events, the CPU floor per page of any client."""
+    """Best time to json.loads one page of 1000 events, the CPU floor per page of any client."""
     body = requests.get(
         f"{base_url}{JOBS}/{job}/events",
         params={"limit": PAGE, "offset": 0},
@@ -294,7 +335,7 @@ def decode_cost_ms(base_url: str, key: str, job: str) -> float:
         t = time.perf_counter()
         json.loads(body)
         samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1000
+    return min(samples) * 1000
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -321,10 +362,15 @@ async def main(args: argparse.Namespace) -> None:
     print(f"# {machine()}")
     print("# emulator in its own process; client and pool rate limits OFF; pages of 1000\n")
 
-    print(f"(a) {n} events, 50 ms added latency per request")
-    a = await throughput(n, 50, [1, 4, 8, 16])
+    print(
+        f"(a) {n} events, 50 ms added latency per request (one-page-at-a-time contenders: "
+        f"the first {min(n, 50_000)}); best of interleaved rounds"
+    )
+    rounds = 2
+    seq = min(n, 50_000)
+    a = await throughput(n, 50, [1, 4, 8, 16], rounds=rounds, seq_events=seq)
     print(f"\n(b) {n} events, no added latency")
-    b = await throughput(n, 0, [4, 8])
+    b = await throughput(n, 0, [4, 8], rounds=rounds, seq_events=seq)
 
     print(f"\n(c) peak RSS streaming {big} vs {big // 10} events (concurrency 8)")
     with emulator(big) as (base_url, key):
