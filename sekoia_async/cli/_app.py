@@ -290,6 +290,10 @@ def events_search(
     run_command(main)
 
 
+# Reused: json.dumps() with non-default arguments builds a new encoder for every event.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 @contextlib.contextmanager
 def _open_output(target: str) -> Iterator[IO[bytes]]:
     if target == "-":
@@ -309,7 +313,7 @@ class _EventWriter:
     def write(self, page: list[dict[str, Any]]) -> bool:
         parts: list[str] = []
         for event in page:
-            line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+            line = _ENCODER.encode(event)
             if self.json:
                 parts.append(("[\n" if self.first else ",\n") + line)
                 self.first = False

@@ -33,11 +33,15 @@ class OutputStateError(RuntimeError):
     """The output file and its checkpoint disagree in a way a resume cannot repair."""
 
 
+# One encoder for all events: json.dumps() with non-default arguments builds a new encoder per
+# call, which tripled the exporter's CPU per event.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_events(events: Iterable[Mapping[str, Any]], *, gzip: bool) -> bytes:
     """One NDJSON line per event (compact, UTF-8), as one gzip member when ``gzip``."""
-    data = "".join(
-        json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n" for event in events
-    ).encode("utf-8")
+    encode = _ENCODER.encode
+    data = "".join([encode(event) + "\n" for event in events]).encode("utf-8")
     if gzip and data:
         # mtime=0 keeps the bytes reproducible: the same events give the same member.
         return gzip_module.compress(data, compresslevel=6, mtime=0)
