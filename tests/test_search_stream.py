@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -306,6 +308,35 @@ async def test_expiry_mid_read_then_resume_recreates_the_job() -> None:
             remainder = [e async for e in rest]
         assert ids(got + remainder) == expected  # no gap, no duplicate
         assert emu.stats.by_endpoint["events.jobs.create"] == 2
+
+
+async def test_resume_after_the_window_changed_is_positional_and_warns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running(faults=Faults(expire_after_reads=5)) as (emu, client):
+        got: list[dict[str, Any]] = []
+        async with client.events.search("", "-30d", "-1m", page_size=100, poll=FAST) as results:
+            with pytest.raises(SearchJobExpired) as info:
+                await drain(results, got)
+        before = emu.expected_event_ids("", "-30d", "-1m")
+        # A late event lands inside the (resolved) window, newer than the resume point.
+        late = (datetime.now(timezone.utc) - timedelta(minutes=2)).isoformat()
+        emu.add_events([{"__event_id": "late-arrival", "timestamp": late, "message": "late"}])
+        emu.faults = Faults()
+        token = info.value.continuation_token
+        assert token is not None
+        with caplog.at_level(logging.WARNING, logger="sekoia_async.search"):
+            async with client.events.resume(token, poll=FAST) as rest:
+                remainder = [e async for e in rest]
+        n = len(before)
+        assert f"{n + 1} events where the checkpoint's job had {n}" in caplog.text
+        # Skipping is by position: the late event shifted everything by one, so the resume
+        # point's last delivered event comes again and the late event (before it) is not seen.
+        seen = ids(got + remainder)
+        assert len(seen) == n + 1
+        assert len(set(seen)) == n
+        assert "late-arrival" not in seen
+        assert set(seen) == set(before)
 
 
 async def test_resume_with_a_bad_token_fails_before_any_request() -> None:
