@@ -41,7 +41,10 @@ def _check_concurrency(concurrency: int) -> int:
 def _time_param(value: str | datetime, name: str) -> str:
     # Validate locally (ValueError before any request) but send what the caller wrote: the
     # server resolves relative times itself.
-    parse_time(value, now=datetime.now(timezone.utc))
+    try:
+        parse_time(value, now=datetime.now(timezone.utc))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     if isinstance(value, datetime):
         return format_time(value)
     return value
