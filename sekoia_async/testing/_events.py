@@ -118,118 +118,147 @@ _AGENTS = [
 _LEVELS = ["info", "info", "info", "notice", "warning", "error"]
 
 
+# Fields that vary per event are computed from two 64-bit hashes of (block, index); all the
+# others come from one of _PROFILE_COUNT "profiles" (an intake, an action, a host, a user...), each
+# pre-rendered once as JSON. Serving an event then formats a handful of values instead of
+# thirty: cold pages cost about half as much.
+_PROFILE_COUNT = 1024
+
+
+class _Profile:
+    """The static fields of the events sharing one profile, as values and as a JSON fragment."""
+
+    __slots__ = ("fields", "json", "message_head", "message_tail")
+    fields: dict[str, Any]
+    json: str
+    message_head: str
+    message_tail: str
+
+    def __init__(self, number: int, intakes: Sequence[dict[str, Any]], entities: dict[str, str]):
+        r = _mix64(0x5EC01A ^ number)
+        s = _mix64(r)
+        intake = intakes[r % len(intakes)]
+        action, category, command = _ACTIONS[(r >> 8) % len(_ACTIONS)]
+        host = _HOSTS[(r >> 16) % len(_HOSTS)]
+        user = _USERS[(r >> 24) % len(_USERS)]
+        port = _PORTS[(r >> 32) % len(_PORTS)]
+        outcome = _OUTCOMES[(r >> 40) % len(_OUTCOMES)]
+        self.message_head = f"{category} event {action} on host {host} by user {user}: "
+        self.message_tail = f":{port} outcome={outcome}"
+        self.fields = {
+            "event.dialect": intake["dialect"],
+            "event.category": category,
+            "event.action": action,
+            "event.outcome": outcome,
+            "log.level": _LEVELS[(r >> 48) % len(_LEVELS)],
+            "destination.port": port,
+            "network.transport": "udp" if port in (53, 123) else "tcp",
+            "host.name": host,
+            "host.os.family": "linux" if host.startswith(("srv", "fw")) else "windows",
+            "user.name": user,
+            "process.name": _PROCESS_NAMES[command],
+            "process.command_line": command,
+            "http.request.method": _METHODS[s % len(_METHODS)],
+            "url.path": _PATHS[(s >> 8) % len(_PATHS)],
+            "user_agent.original": _AGENTS[(s >> 16) % len(_AGENTS)],
+            "observer.vendor": intake["name"],
+            "agent.id": _AGENT_IDS[host],
+            "related.user": [user],
+            "sekoiaio.intake.uuid": intake["uuid"],
+            "sekoiaio.intake.name": intake["name"],
+            "sekoiaio.intake.dialect": intake["dialect"],
+            "sekoiaio.entity.uuid": intake["entity_uuid"],
+            "sekoiaio.entity.name": entities[intake["entity_uuid"]],
+            "sekoiaio.customer.community_uuid": intake["community_uuid"],
+        }
+        self.json = json.dumps(self.fields, separators=(",", ":"))[1:-1]
+
+
+def _src_ip(r1: int) -> str:
+    r = r1 >> 16
+    return f"10.{r & 15}.{(r >> 8) & 255}.{(r >> 16) & 255}"
+
+
+def _dst_ip(r2: int) -> str:
+    r = r2 >> 20
+    if r & 3 == 0:
+        return f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
+    return f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
+
+
+def _alert_ids(r2: int) -> list[str] | None:
+    # About one event in forty belongs to an alert; short ids come from a small pool so that
+    # several events share the same alert, as in real data.
+    if (r2 >> 12) % 40:
+        return None
+    return [f"AL{(r2 >> 44) % 400:04d}"]
+
+
 class _Ctx:
-    __slots__ = ("block", "i", "r1", "r2", "r3")
+    """One event's hashes, for computing single fields on demand (query matching)."""
+
+    __slots__ = ("block", "i", "profile", "r1", "r2")
     block: GeneratedBlock
     i: int
     r1: int
     r2: int
-    r3: int
+    profile: _Profile
 
     def __init__(self, block: GeneratedBlock, i: int) -> None:
         self.block = block
         self.i = i
         self.r1 = _mix64(block.key ^ i)
         self.r2 = _mix64(self.r1)
-        self.r3 = _mix64(self.r2)
-
-
-def _intake(c: _Ctx) -> dict[str, Any]:
-    intakes = c.block.intakes
-    return intakes[c.r1 % len(intakes)]
-
-
-def _action(c: _Ctx) -> tuple[str, str, str]:
-    return _ACTIONS[(c.r2 >> 8) % len(_ACTIONS)]
-
-
-def _src_ip(c: _Ctx) -> str:
-    r = c.r1 >> 16
-    return f"10.{r & 15}.{(r >> 8) & 255}.{(r >> 16) & 255}"
-
-
-def _dst_ip(c: _Ctx) -> str:
-    r = c.r2 >> 20
-    if r & 3 == 0:
-        return f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
-    return f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
-
-
-def _host(c: _Ctx) -> str:
-    return _HOSTS[(c.r1 >> 40) % len(_HOSTS)]
-
-
-def _user(c: _Ctx) -> str:
-    return _USERS[(c.r2 >> 44) % len(_USERS)]
+        self.profile = block.profiles[self.r1 % _PROFILE_COUNT]
 
 
 def _message(c: _Ctx) -> str:
-    action, category, _ = _action(c)
-    return (
-        f"{category} event {action} on host {_host(c)} by user {_user(c)}: "
-        f"{_src_ip(c)} -> {_dst_ip(c)}:{_PORTS[(c.r2 >> 2) % len(_PORTS)]} "
-        f"outcome={_OUTCOMES[(c.r3 >> 4) % len(_OUTCOMES)]}"
-    )
+    p = c.profile
+    return f"{p.message_head}{_src_ip(c.r1)} -> {_dst_ip(c.r2)}{p.message_tail}"
 
 
-def _alert_ids(c: _Ctx) -> list[str] | None:
-    # About one event in forty belongs to an alert; short ids come from a small pool so that
-    # several events share the same alert, as in real data.
-    if (c.r3 >> 12) % 40:
-        return None
-    return [f"AL{(c.r3 >> 20) % 400:04d}"]
-
-
-# Every field is a pure function of the context, so a query can read one without the others.
-FIELDS: dict[str, Callable[[_Ctx], Any]] = {
+# The per-event fields, in the order events carry them; profile fields follow.
+_EVENT_FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     "__event_id": lambda c: c.block.event_id(c.i),
     "timestamp": lambda c: format_event_time(c.block.ts_us(c.i)),
     "message": _message,
-    "event.dialect": lambda c: _intake(c)["dialect"],
-    "event.category": lambda c: _action(c)[1],
-    "event.action": lambda c: _action(c)[0],
-    "event.outcome": lambda c: _OUTCOMES[(c.r3 >> 4) % len(_OUTCOMES)],
-    "event.id": lambda c: f"{c.r3:016x}",
-    "log.level": lambda c: _LEVELS[(c.r3 >> 8) % len(_LEVELS)],
-    "source.ip": _src_ip,
+    "event.id": lambda c: f"{c.r2:016x}",
+    "source.ip": lambda c: _src_ip(c.r1),
     "source.port": lambda c: 1024 + (c.r1 >> 3) % 64000,
-    "destination.ip": _dst_ip,
-    "destination.port": lambda c: _PORTS[(c.r2 >> 2) % len(_PORTS)],
-    "network.transport": lambda c: (
-        "udp" if _PORTS[(c.r2 >> 2) % len(_PORTS)] in (53, 123) else "tcp"
-    ),
-    "host.name": _host,
-    "host.os.family": lambda c: "linux" if _host(c).startswith(("srv", "fw")) else "windows",
-    "user.name": _user,
-    "process.name": lambda c: _PROCESS_NAMES[_action(c)[2]],
-    "process.pid": lambda c: 100 + (c.r3 >> 24) % 60000,
-    "process.command_line": lambda c: _action(c)[2],
-    "http.request.method": lambda c: _METHODS[(c.r3 >> 30) % len(_METHODS)],
-    "url.path": lambda c: _PATHS[(c.r3 >> 34) % len(_PATHS)],
-    "user_agent.original": lambda c: _AGENTS[(c.r3 >> 38) % len(_AGENTS)],
-    "observer.vendor": lambda c: _intake(c)["name"],
-    "agent.id": lambda c: _AGENT_IDS[_host(c)],
-    "related.ip": lambda c: [_src_ip(c), _dst_ip(c)],
-    "related.user": lambda c: [_user(c)],
-    "sekoiaio.intake.uuid": lambda c: _intake(c)["uuid"],
-    "sekoiaio.intake.name": lambda c: _intake(c)["name"],
-    "sekoiaio.intake.dialect": lambda c: _intake(c)["dialect"],
-    "sekoiaio.entity.uuid": lambda c: _intake(c)["entity_uuid"],
-    "sekoiaio.entity.name": lambda c: c.block.entity_names[_intake(c)["entity_uuid"]],
-    "sekoiaio.customer.community_uuid": lambda c: _intake(c)["community_uuid"],
-    "alert_short_ids": _alert_ids,
+    "destination.ip": lambda c: _dst_ip(c.r2),
+    "process.pid": lambda c: 100 + (c.r2 >> 24) % 60000,
+    "related.ip": lambda c: [_src_ip(c.r1), _dst_ip(c.r2)],
+}
+_PROFILE_FIELDS = (
+    *("event.dialect", "event.category", "event.action", "event.outcome", "log.level"),
+    *("destination.port", "network.transport", "host.name", "host.os.family", "user.name"),
+    *("process.name", "process.command_line", "http.request.method", "url.path"),
+    *("user_agent.original", "observer.vendor", "agent.id", "related.user"),
+    *("sekoiaio.intake.uuid", "sekoiaio.intake.name", "sekoiaio.intake.dialect"),
+    *("sekoiaio.entity.uuid", "sekoiaio.entity.name", "sekoiaio.customer.community_uuid"),
+)
+
+
+def _profile_field(name: str) -> Callable[[_Ctx], Any]:
+    return lambda c: c.profile.fields[name]
+
+
+# Every field of a generated event, each computable alone (query matching reads only these).
+FIELDS: dict[str, Callable[[_Ctx], Any]] = {
+    **_EVENT_FIELDS,
+    **{name: _profile_field(name) for name in _PROFILE_FIELDS},
+    "alert_short_ids": lambda c: _alert_ids(c.r2),
 }
 
 
 class GeneratedBlock:
     """``n`` synthetic events spread evenly over [start_us, end_us]; index 0 is the newest."""
 
-    __slots__ = ("end_us", "entity_names", "intakes", "key", "n", "span_us", "start_us")
+    __slots__ = ("end_us", "key", "n", "profiles", "span_us", "start_us")
     end_us: int
-    entity_names: dict[str, str]
-    intakes: list[dict[str, Any]]
     key: int
     n: int
+    profiles: list[_Profile]
     span_us: int
     start_us: int
 
@@ -241,29 +270,25 @@ class GeneratedBlock:
         n: int,
         start_us: int,
         end_us: int,
-        intakes: Sequence[dict[str, Any]],
-        entity_names: dict[str, str],
+        profiles: list[_Profile],
     ) -> None:
         if n < 0:
             raise ValueError(f"the number of events must be >= 0, got {n}")
         if end_us < start_us:
             raise ValueError("the end of the generated window is before its start")
-        if not intakes:
-            raise ValueError("generated events need at least one intake")
         self.key = _mix64((seed << 20) ^ block)
         self.n = n
         self.start_us = start_us
         self.end_us = end_us
         self.span_us = end_us - start_us
-        self.intakes = list(intakes)
-        self.entity_names = entity_names
+        self.profiles = profiles
 
     def ts_us(self, i: int) -> int:
         return self.end_us - (i * self.span_us) // max(self.n, 1)
 
     def event_id(self, i: int) -> str:
         low = _mix62(i ^ (self.key & _M62))  # a bijection of i: ids never collide in a block
-        high = _mix64(self.key ^ low)
+        high = _mix64(self.key ^ i)  # the event's first hash (r1): random-looking, free
         high = (high & ~(0xF << 12)) | (4 << 12)  # a version-4 UUID with the RFC 4122 variant
         h = f"{(high << 64) | (2 << 62) | low:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -285,77 +310,26 @@ class GeneratedBlock:
         return get
 
     def event(self, i: int) -> dict[str, Any]:
-        # The hot path of page serving: the same values as FIELDS, each computed once.
-        r1 = _mix64(self.key ^ i)
-        r2 = _mix64(r1)
-        r3 = _mix64(r2)
-        intake = self.intakes[r1 % len(self.intakes)]
-        action, category, command = _ACTIONS[(r2 >> 8) % len(_ACTIONS)]
-        r = r1 >> 16
-        src = f"10.{r & 15}.{(r >> 8) & 255}.{(r >> 16) & 255}"
-        r = r2 >> 20
-        if r & 3 == 0:
-            dst = f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
-        else:
-            dst = f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
-        host = _HOSTS[(r1 >> 40) % len(_HOSTS)]
-        user = _USERS[(r2 >> 44) % len(_USERS)]
-        port = _PORTS[(r2 >> 2) % len(_PORTS)]
-        outcome = _OUTCOMES[(r3 >> 4) % len(_OUTCOMES)]
-        out: dict[str, Any] = {
-            "__event_id": self.event_id(i),
-            "timestamp": format_event_time(self.ts_us(i)),
-            "message": (
-                f"{category} event {action} on host {host} by user {user}: "
-                f"{src} -> {dst}:{port} outcome={outcome}"
-            ),
-            "event.dialect": intake["dialect"],
-            "event.category": category,
-            "event.action": action,
-            "event.outcome": outcome,
-            "event.id": f"{r3:016x}",
-            "log.level": _LEVELS[(r3 >> 8) % len(_LEVELS)],
-            "source.ip": src,
-            "source.port": 1024 + (r1 >> 3) % 64000,
-            "destination.ip": dst,
-            "destination.port": port,
-            "network.transport": "udp" if port in (53, 123) else "tcp",
-            "host.name": host,
-            "host.os.family": "linux" if host.startswith(("srv", "fw")) else "windows",
-            "user.name": user,
-            "process.name": _PROCESS_NAMES[command],
-            "process.pid": 100 + (r3 >> 24) % 60000,
-            "process.command_line": command,
-            "http.request.method": _METHODS[(r3 >> 30) % len(_METHODS)],
-            "url.path": _PATHS[(r3 >> 34) % len(_PATHS)],
-            "user_agent.original": _AGENTS[(r3 >> 38) % len(_AGENTS)],
-            "observer.vendor": intake["name"],
-            "agent.id": _AGENT_IDS[host],
-            "related.ip": [src, dst],
-            "related.user": [user],
-            "sekoiaio.intake.uuid": intake["uuid"],
-            "sekoiaio.intake.name": intake["name"],
-            "sekoiaio.intake.dialect": intake["dialect"],
-            "sekoiaio.entity.uuid": intake["entity_uuid"],
-            "sekoiaio.entity.name": self.entity_names[intake["entity_uuid"]],
-            "sekoiaio.customer.community_uuid": intake["community_uuid"],
-        }
-        if (r3 >> 12) % 40 == 0:
-            out["alert_short_ids"] = [f"AL{(r3 >> 20) % 400:04d}"]
+        ctx = _Ctx(self, i)
+        out = {name: fn(ctx) for name, fn in _EVENT_FIELDS.items()}
+        out.update(ctx.profile.fields)
+        alerts = _alert_ids(ctx.r2)
+        if alerts is not None:
+            out["alert_short_ids"] = alerts
         return out
 
     def event_json(self, i: int) -> str:
-        """``json.dumps(self.event(i))`` (compact), built from pre-escaped parts."""
+        """``json.dumps(self.event(i))`` (compact), built from pre-rendered parts."""
         return self.events_json((i,))[0]
 
     def events_json(self, indices: Iterable[int]) -> list[str]:
         """``event_json`` of each index: the page-serving hot loop, with every helper inlined
-        (same values as ``_mix64``, ``_mix62``, ``event_id``, ``ts_us``, ``format_event_time``)."""
+        (same values as ``_mix64``, ``_mix62``, ``event_id``, ``ts_us`` and the field functions).
+        """
         key, m64, m62 = self.key, _M64, _M62
         key62 = key & m62
         end_us, span, n = self.end_us, self.span_us, max(self.n, 1)
-        intakes = [_json_intake(x, self.entity_names) for x in self.intakes]
-        n_intakes = len(intakes)
+        profiles = self.profiles
         minute_cache = _MINUTE_CACHE
         out = []
         for i in indices:
@@ -367,21 +341,11 @@ class GeneratedBlock:
             x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
             x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
             r2 = x ^ (x >> 31)
-            x = (r2 + 0x9E3779B97F4A7C15) & m64
-            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
-            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
-            r3 = x ^ (x >> 31)
-            # event id
             low = ((i ^ key62) * 0x2545F4914F6CDD1D) & m62
             low ^= low >> 31
             low = (low * 0x1B873593A5C7B3E1) & m62
             low ^= low >> 29
-            x = ((key ^ low) + 0x9E3779B97F4A7C15) & m64
-            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
-            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
-            high = ((x ^ (x >> 31)) & ~(0xF << 12)) | (4 << 12)
-            h = f"{high:016x}{(2 << 62) | low:016x}"
-            # timestamp
+            h = f"{(r1 & ~(0xF << 12)) | (4 << 12):016x}{(2 << 62) | low:016x}"
             us = end_us - (i * span) // n
             minutes, rest = divmod(us, 60_000_000)
             prefix = minute_cache.get(minutes)
@@ -390,8 +354,7 @@ class GeneratedBlock:
             else:
                 seconds, micro = divmod(rest, 1_000_000)
                 stamp = f"{prefix}{seconds:02d}.{micro // 1000:03d}Z"
-            jintake = intakes[r1 % n_intakes]
-            action, category, command = _ACTIONS[(r2 >> 8) % len(_ACTIONS)]
+            p = profiles[r1 % _PROFILE_COUNT]
             r = r1 >> 16
             src = f"10.{r & 15}.{(r >> 8) & 255}.{(r >> 16) & 255}"
             r = r2 >> 20
@@ -399,71 +362,24 @@ class GeneratedBlock:
                 dst = f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
             else:
                 dst = f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
-            host = _HOSTS[(r1 >> 40) % len(_HOSTS)]
-            user = _USERS[(r2 >> 44) % len(_USERS)]
-            port = _PORTS[(r2 >> 2) % len(_PORTS)]
-            outcome = _OUTCOMES[(r3 >> 4) % len(_OUTCOMES)]
             alerts = (
-                f',"alert_short_ids":["AL{(r3 >> 20) % 400:04d}"]' if (r3 >> 12) % 40 == 0 else ""
+                f',"alert_short_ids":["AL{(r2 >> 44) % 400:04d}"]' if (r2 >> 12) % 40 == 0 else ""
             )
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
-                f'"timestamp":"{stamp}",'
-                f'"message":"{category} event {action} on host {host} by user {user}: '
-                f'{src} -> {dst}:{port} outcome={outcome}",'
-                f'"event.dialect":{jintake[0]},{_JSON_ACTIONS[action, category]},'
-                f'"event.outcome":"{outcome}","event.id":"{r3:016x}",'
-                f'"log.level":"{_LEVELS[(r3 >> 8) % len(_LEVELS)]}","source.ip":"{src}",'
-                f'"source.port":{1024 + (r1 >> 3) % 64000},"destination.ip":"{dst}",'
-                f'"destination.port":{port},'
-                f'"network.transport":"{"udp" if port in (53, 123) else "tcp"}",'
-                f"{_JSON_HOSTS[host]},"
-                f'"user.name":"{user}",{_JSON_COMMAND_FIELDS[command]},'
-                f'"process.pid":{100 + (r3 >> 24) % 60000},'
-                f'"process.command_line":{_JSON_COMMANDS[command]},'
-                f'"http.request.method":"{_METHODS[(r3 >> 30) % len(_METHODS)]}",'
-                f'"url.path":"{_PATHS[(r3 >> 34) % len(_PATHS)]}",'
-                f'"user_agent.original":{_JSON_AGENTS[(r3 >> 38) % len(_AGENTS)]},'
-                f'"observer.vendor":{jintake[1]},'
-                f'"agent.id":"{_AGENT_IDS[host]}",'
-                f'"related.ip":["{src}","{dst}"],"related.user":["{user}"],{jintake[2]}{alerts}}}'
+                f'"timestamp":"{stamp}","message":"{p.message_head}{src} -> {dst}{p.message_tail}",'
+                f'"event.id":"{r2:016x}","source.ip":"{src}",'
+                f'"source.port":{1024 + (r1 >> 3) % 64000},'
+                f'"destination.ip":"{dst}","process.pid":{100 + (r2 >> 24) % 60000},'
+                f'"related.ip":["{src}","{dst}"],{p.json}{alerts}}}'
             )
         return out
 
 
-_JSON_ACTIONS = {(a, c): f'"event.category":"{c}","event.action":"{a}"' for a, c, _ in _ACTIONS}
-_JSON_HOSTS = {
-    h: json.dumps(
-        {"host.name": h, "host.os.family": "linux" if h.startswith(("srv", "fw")) else "windows"},
-        separators=(",", ":"),
-    )[1:-1]
-    for h in _HOSTS
-}
-_JSON_COMMAND_FIELDS = {c: f'"process.name":{json.dumps(n)}' for c, n in _PROCESS_NAMES.items()}
-_JSON_COMMANDS = {c: json.dumps(c) for _, _, c in _ACTIONS}
-_JSON_AGENTS = [json.dumps(a) for a in _AGENTS]
-_INTAKE_JSON_CACHE: dict[tuple[str, str], tuple[str, str, str]] = {}
-
-
-def _json_intake(intake: dict[str, Any], entity_names: dict[str, str]) -> tuple[str, str, str]:
-    entity = entity_names[intake["entity_uuid"]]
-    key = (intake["uuid"], entity)
-    cached = _INTAKE_JSON_CACHE.get(key)
-    if cached is None:
-        tail = json.dumps(
-            {
-                "sekoiaio.intake.uuid": intake["uuid"],
-                "sekoiaio.intake.name": intake["name"],
-                "sekoiaio.intake.dialect": intake["dialect"],
-                "sekoiaio.entity.uuid": intake["entity_uuid"],
-                "sekoiaio.entity.name": entity,
-                "sekoiaio.customer.community_uuid": intake["community_uuid"],
-            },
-            separators=(",", ":"),
-        )[1:-1]
-        cached = (json.dumps(intake["dialect"]), json.dumps(intake["name"]), tail)
-        _INTAKE_JSON_CACHE[key] = cached
-    return cached
+def make_profiles(intakes: Sequence[dict[str, Any]], entities: dict[str, str]) -> list[_Profile]:
+    if not intakes:
+        raise ValueError("generated events need at least one intake")
+    return [_Profile(number, intakes, entities) for number in range(_PROFILE_COUNT)]
 
 
 Source = tuple[int, Sequence[int]]  # (source number, matching positions in that source)
@@ -579,6 +495,7 @@ class EventStore:
         self.intakes = list(intakes)
         self.entity_names = entity_names
         self.blocks: list[GeneratedBlock] = []
+        self._profiles: list[_Profile] | None = None
         # Added events sorted newest first; ``_added_keys`` holds -timestamp for bisect.
         self._added: list[dict[str, Any]] = []
         self._added_keys: list[int] = []
@@ -589,14 +506,15 @@ class EventStore:
         return sum(b.n for b in self.blocks) + len(self._added)
 
     def generate(self, n: int, start_us: int, end_us: int) -> GeneratedBlock:
+        if self._profiles is None:
+            self._profiles = make_profiles(self.intakes, self.entity_names)
         block = GeneratedBlock(
             seed=self.seed,
             block=len(self.blocks),
             n=n,
             start_us=start_us,
             end_us=end_us,
-            intakes=self.intakes,
-            entity_names=self.entity_names,
+            profiles=self._profiles,
         )
         self.blocks.append(block)
         self.version += 1
