@@ -107,7 +107,8 @@ def build_spec(
     max_events: int | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> SearchSpec:
-    """Validate a search's inputs and resolve its window against ``now`` (ValueError if bad)."""
+    """Validate a search's inputs and resolve its window against ``now`` (ValueError if bad:
+    malformed or reversed times, or a window that starts after ``now``)."""
     if not isinstance(term, str):
         raise TypeError(f"term must be a string (use '' to match every event), got {term!r}")
     start = parse_time(earliest, now=now)
@@ -116,6 +117,12 @@ def build_spec(
         raise ValueError(
             f"the search window is empty: earliest {earliest!r} ({format_time(start)}) is after "
             f"latest {latest!r} ({format_time(end)}); swap them"
+        )
+    if start > now:
+        raise ValueError(
+            f"the search window starts in the future: earliest {earliest!r} "
+            f"({format_time(start)}) is after now ({format_time(now)}), so no event can match; "
+            "pass a past time such as '-1d'"
         )
     return SearchSpec(
         term=term,
