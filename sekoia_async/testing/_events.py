@@ -408,11 +408,6 @@ class _Snapshot:
             return self.blocks[source].event(pos)
         return self.added[pos]
 
-    def accessor_at(self, source: int, pos: int) -> Accessor:
-        if source < len(self.blocks):
-            return self.blocks[source].accessor(pos)
-        return self.added[pos].get
-
     def event_json_at(self, source: int, pos: int) -> str:
         if source < len(self.blocks):
             return self.blocks[source].event_json(pos)
@@ -452,10 +447,6 @@ class ResultSet:
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         end = min(self.total, offset + limit)
         return [self._store.event_at(*self._at(k)) for k in range(offset, end)]
-
-    def accessor(self, k: int) -> Accessor:
-        """Lazy field access to the ``k``-th match (fields computed on demand)."""
-        return self._store.accessor_at(*self._at(k))
 
     def page_json(self, offset: int, limit: int) -> list[str]:
         """The compact JSON of each event of ``page(offset, limit)``."""

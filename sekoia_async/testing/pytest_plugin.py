@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from .._client import SekoiaClient
 from ._server import SekoiaEmulator
 
 __all__ = ["sekoia_client", "sekoia_emulator"]
@@ -42,9 +43,10 @@ async def sekoia_emulator(
 
 
 @pytest.fixture
-async def sekoia_client(sekoia_emulator: SekoiaEmulator, anyio_backend: Any) -> AsyncIterator[Any]:
+async def sekoia_client(
+    sekoia_emulator: SekoiaEmulator, anyio_backend: Any
+) -> AsyncIterator[SekoiaClient]:
     """A SekoiaClient pointed at ``sekoia_emulator`` with its all-permissions key."""
-    from .. import SekoiaClient
 
     async with SekoiaClient(
         api_key=sekoia_emulator.api_key, base_url=sekoia_emulator.base_url
