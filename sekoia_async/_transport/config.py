@@ -84,7 +84,9 @@ def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    # Only the name itself: "x.localhost" goes to DNS with most resolvers (glibc), which could
+    # answer with any address, and the API key would then travel in clear text.
+    if host in ("localhost", "localhost."):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
