@@ -325,3 +325,17 @@ async def test_running_jobs_quota_per_community(
         clock.advance(10)  # the first two jobs finish
         assert await create(headers) == 200
         assert emu.stats.faults["max_running_jobs"] == 1
+
+
+async def test_waf_blocks_a_key_that_collects_errors(
+    emu: SekoiaEmulator, session: aiohttp.ClientSession, clock: VirtualClock
+) -> None:
+    emu.faults = Faults(waf_max_errors=3, waf_block_seconds=20)
+    statuses = [(await get(session, emu, "/v1/tasks/missing"))[0] for _ in range(5)]
+    # The fourth error within 5 s starts the block; the WAF answers the fifth.
+    assert statuses == [404, 404, 404, 404, 429]
+    clock.advance(21)
+    assert (await get(session, emu, "/v1/tasks/missing"))[0] == 404
+    clock.advance(6)  # errors older than the 5 s window do not count
+    statuses = [(await get(session, emu, "/v1/tasks/missing"))[0] for _ in range(2)]
+    assert statuses == [404, 404]

@@ -7,6 +7,7 @@ arrival order of requests give the same faults, so a failing test replays exactl
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,6 +76,9 @@ class Faults:
     # WAF: a key sending more than ``waf_max_rps`` requests within one second of the emulator
     # clock gets 429 on every request for ``waf_block_seconds``.
     waf_max_rps: float | None = None
+    # WAF: a key getting more than ``waf_max_errors`` 4xx/5xx answers within 5 seconds of the
+    # emulator clock is blocked too (Sekoia's WAF tolerates about 8 errors/s over 5 s).
+    waf_max_errors: int | None = None
     waf_block_seconds: float = 30.0
     seed: int | None = None
 
@@ -113,7 +117,7 @@ class Faults:
                     if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
                         raise ValueError(raw)
                     value = raw.lower() in ("true", "1", "yes")
-                elif name in ("expire_after_reads", "seed", "max_running_jobs"):
+                elif name in ("expire_after_reads", "seed", "max_running_jobs", "waf_max_errors"):
                     value = None if raw.lower() == "none" else int(raw)
                 elif name in ("rate_limit", "waf_max_rps"):
                     value = None if raw.lower() == "none" else float(raw)
@@ -180,9 +184,24 @@ class RateLimiter:
 class WafTracker:
     """Counts each key's requests per second of the emulator clock and blocks heavy senders."""
 
+    ERROR_WINDOW = 5.0
+
     def __init__(self) -> None:
         self._window: dict[str, tuple[int, int]] = {}  # key id -> (second, count)
+        self._errors: dict[str, deque[float]] = {}  # key id -> times of recent error answers
         self.blocked_until: dict[str, float] = {}
+
+    def record_error(self, key_id: str, faults: Faults, now: float) -> None:
+        """Count an error answer to ``key_id``; too many within the window start a block."""
+        if faults.waf_max_errors is None:
+            return
+        times = self._errors.setdefault(key_id, deque())
+        times.append(now)
+        while times and times[0] <= now - self.ERROR_WINDOW:
+            times.popleft()
+        if len(times) > faults.waf_max_errors:
+            times.clear()
+            self.block(key_id, now + faults.waf_block_seconds)
 
     def block(self, key_id: str, until: float) -> None:
         self.blocked_until[key_id] = max(until, self.blocked_until.get(key_id, 0.0))

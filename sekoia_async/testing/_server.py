@@ -188,10 +188,13 @@ async def _core_middleware(
         core.extra["inflight"] -= 1
         if request.get(RESET):
             status = 0
+        key_id = request.get(KEY_ID)
+        if key_id is not None and (status >= 400 or status == 0):
+            core.waf.record_error(key_id, core.faults, core.state.now())
         stats.record(
             RequestRecord(
                 time=core.state.now(),
-                key_id=request.get(KEY_ID),
+                key_id=key_id,
                 endpoint=request.get(ENDPOINT, "unknown"),
                 status=status,
             )
