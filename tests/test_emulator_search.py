@@ -410,3 +410,21 @@ def test_expected_event_ids_rejects_bad_times() -> None:
     emu = SekoiaEmulator()
     with pytest.raises(ValueError, match="earliest_time"):
         emu.expected_event_ids("", "yesterday")
+
+
+async def test_export_without_fields_has_whole_events(
+    api: Api, emu: SekoiaEmulator, clock: VirtualClock
+) -> None:
+    job = await api.done(term="host.name:dc-*")
+    _, created = await api.call("POST", f"{JOBS}/{job['uuid']}/export", json={})
+    clock.advance(1)
+    _, task = await api.call("GET", f"/v1/tasks/{created['task_uuid']}")
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        anonymous.get(task["attributes"]["download_url"]) as resp,
+    ):
+        data = gzip.decompress(await resp.read())
+    lines = [json.loads(line) for line in data.splitlines()]
+    _, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events", params={"limit": 1000})
+    assert lines[: len(page["items"])] == page["items"]
+    assert len(lines) == job["total"]

@@ -568,11 +568,13 @@ def routes(state: EmulatorState) -> list[Route]:
         compressor = zlib.compressobj(wbits=31)  # gzip container
         wanted = task.fields
         for offset in range(0, results.total, 1000):
-            lines = []
-            for event in results.page(offset, 1000):
-                if wanted is not None:
-                    event = {f: event[f] for f in wanted if f in event}
-                lines.append(json.dumps(event, separators=(",", ":")))
+            if wanted is None:
+                lines = results.page_json(offset, 1000)
+            else:
+                lines = [
+                    json.dumps({f: e[f] for f in wanted if f in e}, separators=(",", ":"))
+                    for e in results.page(offset, 1000)
+                ]
             chunk = compressor.compress(("\n".join(lines) + "\n").encode())
             if chunk:
                 await response.write(chunk)
