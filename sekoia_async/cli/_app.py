@@ -115,10 +115,15 @@ def _verbose(opts: GlobalOptions, verbose: bool) -> None:
     help="NDJSON file (default: a temporary file).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Emulator seed.")
-def demo(n_events: int, output: Path | None, seed: int) -> None:
+@click.pass_obj
+def demo(opts: GlobalOptions, n_events: int, output: Path | None, seed: int) -> None:
     """Stream a search of the built-in emulator (faults on) and check it is complete."""
     from .._helpers.demo import run_demo
     from ._progress import EventsProgress
+
+    if not opts.verbose:
+        # The demo's faults are deliberate: its summary counts the retries they cause.
+        logging.getLogger("sekoia_async").setLevel(logging.ERROR)
 
     async def main() -> int:
         with EventsProgress(sys.stderr.isatty(), "demo") as progress:
