@@ -147,6 +147,10 @@ class SekoiaClient:
     CA); ``insecure_skip_tls_verify`` disables certificate checks (never in production).
     """
 
+    #: Largest API answer read into memory (bytes); a larger one raises
+    #: APIResponseValidationError without being read. Streams (``stream()``) have no cap.
+    max_response_bytes: int = 128 * 1024 * 1024
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -399,7 +403,7 @@ class SekoiaClient:
                         session, method, url, query, body, self._attempt_timeout
                     )
                     try:
-                        data = await resp.read()
+                        data = await self._read_body(resp, method, url)
                     finally:
                         resp.release()
                 else:
@@ -408,7 +412,7 @@ class SekoiaClient:
                             session, method, url, query, body, self._attempt_timeout
                         )
                         try:
-                            data = await resp.read()
+                            data = await self._read_body(resp, method, url)
                         finally:
                             resp.release()
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -484,6 +488,36 @@ class SekoiaClient:
             url, query = target, None
         raise APIStatusError(
             f"Too many redirects (more than {_MAX_REDIRECTS}) starting from {url.path}",
+            status=resp.status,
+            method=method,
+            url=str(url.with_query(None)),
+        )
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
+        """The whole body of an API answer, refused (unread) beyond ``max_response_bytes``."""
+        cap = self.max_response_bytes
+        length = resp.content_length
+        if length is not None:
+            if length > cap:
+                raise self._too_large(method, url, resp, f"announces {length} bytes")
+            return await resp.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(method, url, resp, f"sent more than {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(
+        self, method: str, url: URL, resp: aiohttp.ClientResponse, what: str
+    ) -> APIResponseValidationError:
+        self.stats.errors += 1
+        return APIResponseValidationError(
+            f"{method} {url.path} returned HTTP {resp.status} with a body that {what}, more "
+            f"than max_response_bytes={self.max_response_bytes}; an API answer is never that "
+            "large: check base_url, or use client.stream() for downloads",
             status=resp.status,
             method=method,
             url=str(url.with_query(None)),
@@ -738,7 +772,7 @@ class SekoiaClient:
                     self._log_attempt(method, url, resp.status, started, attempt)
                     return resp
                 try:
-                    data = await resp.read()
+                    data = await self._read_body(resp, method, url)
                 finally:
                     resp.release()
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
