@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -10,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from sekoia_async import ExportConfig, Exporter, PollPolicy, TenantConfig
+from sekoia_async import (
+    ConfigurationError,
+    ExportConfig,
+    Exporter,
+    ExportResult,
+    PollPolicy,
+    TenantConfig,
+    TenantProgress,
+)
 from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
@@ -109,3 +118,46 @@ async def test_missing_key_env_is_reported_per_tenant(emu: SekoiaEmulator, tmp_p
     result = await Exporter(config, environ={}, **FAST).run()
     assert result.tenants[0].state == "failed"
     assert "SEKOIA_TEST_MISSING_KEY is not set" in (result.tenants[0].error or "")
+
+
+async def test_shards_with_a_pinned_now_cut_relative_windows_identically(
+    emu: SekoiaEmulator, tmp_path: Path
+) -> None:
+    now = END + timedelta(hours=1)
+    shared = tenant(
+        emu, "rel", tmp_path, earliest="-2d", latest="now", time_shards=4, split_threshold=500
+    )
+    config = ExportConfig((shared,))
+    # Two "machines" with their slices, then a run without --shard that merges the parts.
+    for index in range(2):
+        result = await Exporter(config, shard=(index, 2), now=now, **FAST).run()
+        assert result.tenants[0].state == "parts done"
+    assert not shared.output.exists()
+    merged = await Exporter(config, now=now, **FAST).run()
+    assert merged.ok
+    window = ((now - timedelta(days=2)).isoformat(), now.isoformat())
+    assert ids(shared.output) == emu.expected_event_ids("", *window)
+
+
+def test_relative_windows_need_a_pinned_now_to_be_sharded(tmp_path: Path) -> None:
+    config = ExportConfig(
+        (TenantConfig(name="r", output=tmp_path / "r", api_key="k", time_shards=2),)
+    )
+    with pytest.raises(ConfigurationError, match="--now"):
+        Exporter(config, shard=(0, 2))
+    Exporter(config, shard=(0, 2), now=END)  # pinned: fine
+    Exporter(config, shard=(0, 1))  # one machine: fine
+
+
+def test_export_summary_lists_failures_in_full() -> None:
+    from rich.console import Console
+
+    from sekoia_async.cli._progress import export_summary
+
+    ok = TenantProgress("good", items=1, state="done", events=1234)
+    bad = TenantProgress("bad", items=1, state="failed", error="AuthenticationError: HTTP 401")
+    console = Console(file=io.StringIO(), width=60)
+    console.print(export_summary(ExportResult((ok, bad), elapsed=2.0)))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "1/2 tenants ok, 1,234 events" in text
+    assert "bad failed: AuthenticationError: HTTP 401" in text
