@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -58,12 +58,15 @@ def _detail(status: int, detail: Any) -> web.Response:
     return json_response({"detail": detail}, status=status)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _iso(ts: float) -> str:
     return format_time(datetime.fromtimestamp(ts, tz=timezone.utc))
 
 
 def _us(dt: datetime) -> int:
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+    return (dt - _EPOCH) // timedelta(microseconds=1)  # exact, unlike float timestamps
 
 
 def routes(state: EmulatorState) -> list[Route]:

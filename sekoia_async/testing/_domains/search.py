@@ -17,7 +17,7 @@ import secrets
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -41,12 +41,15 @@ MAX_EXPORTS_PER_JOB = 10
 _PAGE_CACHE_BYTES = 64 * 1024 * 1024
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _iso(ts: float) -> str:
     return format_time(datetime.fromtimestamp(ts, tz=timezone.utc))
 
 
 def _us(dt: datetime) -> int:
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+    return (dt - _EPOCH) // timedelta(microseconds=1)  # exact, unlike float timestamps
 
 
 @attrs.define(eq=False)
