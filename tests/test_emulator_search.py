@@ -428,3 +428,11 @@ async def test_export_without_fields_has_whole_events(
     _, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events", params={"limit": 1000})
     assert lines[: len(page["items"])] == page["items"]
     assert len(lines) == job["total"]
+
+
+@pytest.mark.parametrize("stamp", ["now", "-1d", "+3h", "not a time", 12345])
+def test_added_events_need_absolute_timestamps(stamp: object) -> None:
+    emu = SekoiaEmulator()
+    with pytest.raises(ValueError, match="time"):
+        emu.add_events([{"timestamp": stamp, "message": "x"}])
+    assert emu.expected_event_ids() == []

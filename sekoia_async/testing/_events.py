@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from .._times import parse_time
 from ._query import Accessor, Query
 
 __all__ = ["EventStore", "GeneratedBlock", "ResultSet", "format_event_time"]
@@ -66,8 +67,11 @@ def parse_event_time(value: Any) -> int:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str):
-        from .._times import parse_time  # ISO only here: no relative times in stored events
-
+        if value.strip()[:1] in ("n", "+", "-"):
+            raise ValueError(
+                f"event timestamp {value!r} is relative: stored events need an absolute "
+                "ISO 8601 time such as 2026-01-10T12:00:00Z"
+            )
         dt = parse_time(value, now=_EPOCH)
     else:
         raise ValueError(f"event timestamp must be an ISO 8601 string, got {value!r}")
@@ -512,7 +516,8 @@ class EventStore:
         return block
 
     def add(self, events: Sequence[dict[str, Any]], now_us: int) -> list[str]:
-        ids = []
+        """Add copies of ``events``; all or none (every event is checked before any is added)."""
+        prepared: list[tuple[int, dict[str, Any]]] = []
         for raw in events:
             if not isinstance(raw, dict):
                 raise TypeError(f"events must be dicts of dotted fields, got {type(raw).__name__}")
@@ -520,6 +525,8 @@ class EventStore:
             ts = parse_event_time(event["timestamp"]) if "timestamp" in event else now_us
             if not isinstance(event.get("timestamp"), str):
                 event["timestamp"] = format_event_time(ts)
+            prepared.append((-ts, event))
+        for _, event in prepared:
             if "__event_id" not in event:
                 self._added_counter += 1
                 event["__event_id"] = str(
@@ -527,13 +534,14 @@ class EventStore:
                         int=(_mix64(self.seed ^ 0xADD) << 64) | self._added_counter, version=4
                     )
                 )
-            # Newest first; an event sorts after older-inserted ones with the same timestamp.
-            pos = bisect_right(self._added_keys, -ts)
-            self._added_keys.insert(pos, -ts)
-            self._added.insert(pos, event)
-            ids.append(event["__event_id"])
+        # Newest first; the sort is stable, so equal timestamps keep their insertion order
+        # (and it runs in linear time on the two already sorted runs).
+        pairs = [*zip(self._added_keys, self._added, strict=True), *prepared]
+        pairs.sort(key=lambda pair: pair[0])
+        self._added_keys = [key for key, _ in pairs]
+        self._added = [event for _, event in pairs]
         self.version += 1
-        return ids
+        return [event["__event_id"] for _, event in prepared]
 
     def search(
         self, lo_us: int, hi_us: int, query: Query | None, *, limit: int | None = None
