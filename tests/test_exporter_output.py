@@ -55,17 +55,39 @@ def test_resume_truncates_an_uncommitted_tail(tmp_path: Path, gz: bool) -> None:
     state = _write(out, state, 0, 3, gz)
     state = _write(out, state, 3, 2, gz)
     # A kill after the data write but before the checkpoint commit, mid-line even:
-    with open(path, "ab") as fh:
+    with open(out.partial, "ab") as fh:
         fh.write(encode_events(_events(5, 4), gzip=gz)[:-7])
     out.close()
+    assert not path.exists()  # the output appears only once complete
 
     again = DurableOutput(path)
     resumed = again.open(ItemState.start("t#0/1", "", WINDOW))
     assert resumed == state
-    assert path.stat().st_size == state.bytes
+    assert again.partial.stat().st_size == state.bytes
     state = _write(again, resumed, 5, 4, gz)
-    again.close()
+    again.commit(state.finish_segment())
+    again.publish()
+    assert not again.partial.exists()
     assert _read(path, gz=gz) == [f"e{i}" for i in range(9)]
+
+
+def test_a_done_checkpoint_completes_an_interrupted_publish(tmp_path: Path) -> None:
+    path = tmp_path / "out.ndjson"
+    out = DurableOutput(path)
+    state = _write(out, out.open(ItemState.start("t#0/1", "", WINDOW)), 0, 3, False)
+    out.commit(state.finish_segment())
+    out.close()  # killed between the final commit and the rename
+    assert not path.exists()
+    done = DurableOutput(path).open(ItemState.start("t#0/1", "", WINDOW))
+    assert done.done
+    assert _read(path, gz=False) == ["e0", "e1", "e2"]
+
+
+def test_an_empty_window_publishes_an_empty_file(tmp_path: Path) -> None:
+    out = DurableOutput(tmp_path / "out.ndjson")
+    out.commit(out.open(ItemState.start("t#0/1", "", WINDOW)).finish_segment())
+    out.publish()
+    assert (tmp_path / "out.ndjson").read_bytes() == b""
 
 
 def test_checkpoint_is_replaced_atomically(tmp_path: Path) -> None:
@@ -77,17 +99,18 @@ def test_checkpoint_is_replaced_atomically(tmp_path: Path) -> None:
     assert ItemState.from_json(json.loads(out.checkpoint.read_text())) == state
     # No temporary files are left next to the checkpoint.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "out.ndjson",
         "out.ndjson.checkpoint.json",
+        "out.ndjson.partial",
     ]
 
 
-def test_refuses_a_foreign_output(tmp_path: Path) -> None:
-    path = tmp_path / "out.ndjson"
-    path.write_text("someone else's data\n")
+@pytest.mark.parametrize("name", ["out.ndjson", "out.ndjson.partial"])
+def test_refuses_a_foreign_output(tmp_path: Path, name: str) -> None:
+    foreign = tmp_path / name
+    foreign.write_text("someone else's data\n")
     with pytest.raises(OutputStateError, match="no checkpoint"):
-        DurableOutput(path).open(ItemState.start("t#0/1", "", WINDOW))
-    assert path.read_text() == "someone else's data\n"
+        DurableOutput(tmp_path / "out.ndjson").open(ItemState.start("t#0/1", "", WINDOW))
+    assert foreign.read_text() == "someone else's data\n"
 
 
 def test_refuses_an_output_shorter_than_its_checkpoint(tmp_path: Path) -> None:
@@ -96,8 +119,8 @@ def test_refuses_an_output_shorter_than_its_checkpoint(tmp_path: Path) -> None:
     state = out.open(ItemState.start("t#0/1", "", WINDOW))
     _write(out, state, 0, 2, False)
     out.close()
-    path.write_bytes(b"")
-    with pytest.raises(OutputStateError, match="delete the output"):
+    out.partial.write_bytes(b"")
+    with pytest.raises(OutputStateError, match="was the file replaced or truncated"):
         DurableOutput(path).open(ItemState.start("t#0/1", "", WINDOW))
 
 

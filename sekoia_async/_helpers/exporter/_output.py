@@ -7,7 +7,8 @@ The protocol that makes a kill at any instant (SIGKILL included) safe:
 2. write the new checkpoint to a temporary file, ``fsync`` it, ``os.replace`` it over the
    checkpoint (atomic), ``fsync`` the directory.
 
-The checkpoint therefore never claims bytes that are not on disk. On resume the output is
+The checkpoint therefore never claims bytes that are not on disk. Data goes to
+``<output>.partial`` and is renamed to ``<output>`` only once complete. On resume the file is
 truncated to the checkpoint's byte count, which drops a batch written after the last commit
 (a torn line included); the search then resumes from the checkpoint's token, so every event
 ends up in the file exactly once. With gzip each batch is its own gzip member: a truncation at
@@ -92,44 +93,51 @@ def _fsync_dir(directory: Path) -> None:
 class DurableOutput:
     """The output file of one work item and its checkpoint.
 
-    ``open(initial)`` recovers (or starts) the file and returns the state to carry on from;
-    ``append(data, state)`` makes ``data`` durable and then commits ``state``.
+    Events are appended to ``<path>.partial``; ``publish()`` renames it to ``path`` once the
+    checkpoint says the item is done, so ``path`` only ever holds a complete export and a reader
+    of it never sees a torn line. ``open(initial)`` recovers (or starts) the partial file and
+    returns the state to carry on from; ``append(data, state)`` makes ``data`` durable and then
+    commits ``state``.
     """
 
     def __init__(self, path: Path, *, checkpoint: Path | None = None) -> None:
         self.path = path
+        self.partial = path.with_name(path.name + ".partial")
         self.checkpoint = checkpoint or checkpoint_path(path)
         self._fh: IO[bytes] | None = None
 
     def open(self, initial: ItemState) -> ItemState:
         """Recover from the checkpoint if there is one, else start from ``initial``.
 
-        Truncates the output to the committed byte count (dropping any torn tail). Refuses an
-        existing output without a checkpoint: it is not ours to overwrite.
+        Truncates the partial output to the committed byte count (dropping any torn tail).
+        Refuses an existing output without a checkpoint: it is not ours to overwrite.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = read_checkpoint(self.checkpoint)
         if state is None:
-            if self.path.exists() and self.path.stat().st_size > 0:
-                raise OutputStateError(
-                    f"{self.path} exists but has no checkpoint ({self.checkpoint.name}); "
-                    "move it away or delete it, the exporter does not overwrite foreign files"
-                )
+            for existing in (self.path, self.partial):
+                if existing.exists() and existing.stat().st_size > 0:
+                    raise OutputStateError(
+                        f"{existing} exists but has no checkpoint ({self.checkpoint.name}); "
+                        "move it away or delete it, the exporter does not overwrite foreign "
+                        "files"
+                    )
             state = initial
             self.commit(state)
         if state.done:
+            self.publish()
             return state
         try:
-            size = self.path.stat().st_size
+            size = self.partial.stat().st_size
         except FileNotFoundError:
             size = 0
         if size < state.bytes:
             raise OutputStateError(
-                f"{self.path} holds {size} bytes but its checkpoint says {state.bytes} were "
-                "written (was the file replaced or truncated?); delete the output and "
+                f"{self.partial} holds {size} bytes but its checkpoint says {state.bytes} were "
+                "written (was the file replaced or truncated?); delete it and "
                 f"{self.checkpoint.name} to export this tenant again"
             )
-        self._fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        self._fh = open(self.partial, "ab")  # noqa: SIM115 - closed by close()
         if size > state.bytes:
             # A batch was written after the last commit (maybe half of it): drop it.
             self._fh.truncate(state.bytes)
@@ -150,6 +158,16 @@ class DurableOutput:
     def commit(self, state: ItemState) -> None:
         """Atomically replace the checkpoint with ``state``."""
         write_json_atomic(self.checkpoint, state.to_json())
+
+    def publish(self) -> None:
+        """Move the finished partial file to the output path (idempotent: a rerun after a
+        crash between the final commit and this rename completes it)."""
+        self.close()
+        if self.partial.exists():
+            os.replace(self.partial, self.path)
+        elif not self.path.exists():
+            self.path.touch()  # a window without events is an empty export
+        _fsync_dir(self.path.parent)
 
     def close(self) -> None:
         if self._fh is not None:

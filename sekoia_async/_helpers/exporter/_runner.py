@@ -166,7 +166,10 @@ class Exporter:
                         f"{tenant.output} was exported for query {final.query!r}, not "
                         f"{tenant.query!r}; delete it and its checkpoint to export again"
                     )
-                # Finished by an earlier run: nothing to do (no key or request needed).
+                # Finished by an earlier run: nothing to do (no key or request needed) but
+                # the rename a crash may have interrupted.
+                if tenant.time_shards == 1:
+                    await anyio.to_thread.run_sync(DurableOutput(tenant.output).publish)
                 prog.events = prog.resumed_events = final.events
                 prog.items_done = prog.items
                 prog.state = DONE
@@ -247,6 +250,7 @@ class Exporter:
             prog.splits += state.splits
             while not state.done:
                 state = await self._run_segment(client, tenant, output, state, prog)
+            await anyio.to_thread.run_sync(output.publish)
         finally:
             output.close()
 
