@@ -126,6 +126,7 @@ async def test_stats_count_endpoints_keys_statuses_and_connections(
     admin = emu.key_info(emu.api_key).uuid
     assert stats.by_key == {admin: 4, emu.key_info(other).uuid: 1}
     assert stats.max_concurrent_connections == 4
+    assert stats.bytes_sent > 4 * 500  # four job objects and two small error bodies
     assert [r.endpoint for r in stats.log][-2:] == ["events.jobs.get", "unknown"]
     assert all(emu.api_key not in repr(r) for r in stats.log)
     stats.reset()

@@ -58,6 +58,7 @@ class EmulatorStats:
     """Counters of what the emulator served (``emu.stats``)."""
 
     requests: int = 0
+    bytes_sent: int = 0  # response bodies (what was written when a fault cut one short)
     by_endpoint: Counter[str] = attrs.field(factory=Counter)
     by_key: Counter[str] = attrs.field(factory=Counter)
     by_status: Counter[int] = attrs.field(factory=Counter)
@@ -78,6 +79,7 @@ class EmulatorStats:
     def reset(self) -> None:
         """Forget everything counted so far (e.g. between benchmark phases)."""
         self.requests = 0
+        self.bytes_sent = 0
         self.by_endpoint.clear()
         self.by_key.clear()
         self.by_status.clear()

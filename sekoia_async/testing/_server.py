@@ -159,6 +159,10 @@ async def _core_middleware(
         try:
             response = await handler(request)
             status = response.status
+            if isinstance(response, web.Response) and isinstance(response.body, bytes):
+                stats.bytes_sent += len(response.body)
+            else:
+                stats.bytes_sent += response.body_length
             return response
         except ApiError as exc:
             status = exc.status
