@@ -452,14 +452,147 @@ __all__ = [
     "EXPORT_SCENARIOS",
     "PAGER_SCENARIOS",
     "SEARCH_SCENARIOS",
+    "LoadOutcome",
     "Outcome",
     "Scenario",
     "end_outage",
     "fault_count",
     "make_events",
+    "max_in_window",
     "read_ids",
     "run_export",
+    "run_load",
     "run_pager",
     "run_search",
     "start_scenario",
 ]
+
+
+# -- load -------------------------------------------------------------------------------------
+
+
+@attrs.define
+class LoadOutcome:
+    """What ``run_load`` measured."""
+
+    searches: int = 0
+    tenants: int = 0
+    completed: int = 0
+    exact: int = 0
+    events: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    errors: list[str] = attrs.field(factory=list)
+    pool_limit: int = 0
+    peak_connections: int = 0
+    rate_limit: float = 0.0
+    burst: int = 0
+    # The most requests one tenant had served within any one second (emulator request log).
+    max_tenant_rate: int = 0
+    requests: int = 0
+    peak_memory: int = 0
+    elapsed: float = 0.0
+
+
+def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The largest number of ``times`` within any half-open interval of length ``window``."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def run_load(
+    emu: SekoiaEmulator,
+    *,
+    tenants: int = 100,
+    searches_per_tenant: int = 2,
+    pool_limit: int = 50,
+    rate_limit: float = 5.0,
+    window_minutes: int = 30,
+    page_size: int = 100,
+    heavy: int = 10,
+) -> LoadOutcome:
+    """``tenants * searches_per_tenant`` concurrent searches, each tenant with its own key and
+    rate limit, all on one SessionPool; every search reads its own slice of the events. The
+    first ``heavy`` tenants run most of the searches, so their limit is what holds them back."""
+    import tracemalloc
+
+    outcome = LoadOutcome(
+        searches=tenants * searches_per_tenant,
+        tenants=tenants,
+        pool_limit=pool_limit,
+        rate_limit=rate_limit,
+        burst=max(1, int(rate_limit)),
+    )
+    start_scenario(emu, Faults())
+    keys = [emu.add_api_key(["View events"], name=f"tenant {i}") for i in range(tenants)]
+    key_ids = {emu.key_info(key).uuid for key in keys}
+    newest = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    windows: list[tuple[str, str]] = []
+    for k in range(outcome.searches):
+        hi = newest - timedelta(minutes=window_minutes * k)
+        lo = hi - timedelta(minutes=window_minutes) + timedelta(microseconds=1)
+        windows.append((lo.isoformat(), hi.isoformat()))
+    expected = [emu.expected_event_ids("", lo, hi) for lo, hi in windows]
+    got: list[list[str]] = [[] for _ in windows]
+
+    async def search(client: SekoiaClient, k: int) -> None:
+        lo, hi = windows[k]
+        try:
+            async with client.events.search(
+                "", lo, hi, page_size=page_size, concurrency=2, poll=FAST_POLL
+            ) as results:
+                async for event in results:
+                    got[k].append(event["__event_id"])
+            outcome.completed += 1
+        except SekoiaError as exc:
+            outcome.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def tenant_of(k: int) -> int:
+        # Every tenant runs one search; the searches beyond that go to the first ``heavy``
+        # tenants, whose demand then exceeds their rate limit (the limit must hold anyway).
+        return k if k < tenants else (k - tenants) % heavy
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with anyio.fail_after(DEADLINE * 2):
+            async with SessionPool(limit=pool_limit, rate_limit=None) as pool:
+                clients = [
+                    SekoiaClient(
+                        key,
+                        base_url=emu.base_url,
+                        pool=pool,
+                        rate_limit=rate_limit,
+                        retry=FAST_RETRY,
+                    )
+                    for key in keys
+                ]
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for k in range(outcome.searches):
+                            tg.start_soon(search, clients[tenant_of(k)], k)
+                finally:
+                    for client in clients:
+                        outcome.requests += client.stats.requests
+                        await client.aclose()
+    finally:
+        outcome.elapsed = time.perf_counter() - started
+        outcome.peak_memory = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    for want, have in zip(expected, got, strict=True):
+        outcome.events += len(have)
+        outcome.lost += len(set(want) - set(have))
+        outcome.duplicates += len(have) - len(set(have))
+        outcome.exact += want == have
+    outcome.peak_connections = emu.stats.max_concurrent_connections
+    per_key: dict[str, list[float]] = {}
+    for record in emu.stats.log:
+        if record.key_id in key_ids:
+            per_key.setdefault(record.key_id, []).append(record.time)
+    outcome.max_tenant_rate = max((max_in_window(t) for t in per_key.values()), default=0)
+    return outcome
