@@ -181,7 +181,7 @@ def emulator(args: tuple[str, ...]) -> None:
     """Run the local Sekoia.io emulator (see `sekoia-async emulator --help`)."""
     from ..testing.__main__ import main as emulator_main
 
-    raise SystemExit(emulator_main(list(args)))
+    raise SystemExit(emulator_main(list(args), prog="sekoia-async emulator"))
 
 
 # -- events search ---------------------------------------------------------------------------
