@@ -19,7 +19,7 @@ from .._helpers.search.stream import SearchResults
 from .._models._converter import structure
 from .._models.events import EventsPage, SearchJob
 from .._times import format_time, parse_time
-from .._transport.paths import quote_path_param
+from .._transport.paths import validate_uuid
 from ..errors import APIResponseValidationError
 from .events_export import EventsExportMixin
 
@@ -96,7 +96,8 @@ class EventsResource(EventsExportMixin):
 
     async def get_search_job(self, uuid: str) -> SearchJob:
         """The search job ``uuid`` with its current status (NotFoundError once it is gone)."""
-        return _job(await self._client.request("GET", f"{_JOBS}/{quote_path_param(uuid)}"))
+        # Job ids are always UUIDs: anything else is refused before a request is sent.
+        return _job(await self._client.request("GET", f"{_JOBS}/{validate_uuid(uuid)}"))
 
     async def get_search_job_events(
         self, uuid: str, *, limit: int = 100, offset: int = 0
@@ -108,7 +109,7 @@ class EventsResource(EventsExportMixin):
             raise ValueError(f"offset must be an int >= 0, got {offset!r}")
         data = await self._client.request(
             "GET",
-            f"{_JOBS}/{quote_path_param(uuid)}/events",
+            f"{_JOBS}/{validate_uuid(uuid)}/events",
             params={"limit": limit, "offset": offset},
         )
         return EventsPage.from_api(data)
