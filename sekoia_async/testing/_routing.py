@@ -74,18 +74,20 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
 
 @attrs.define
 class ApiKey:
-    """An emulated API key. The server core stores the authenticated one in ``request["key"]``."""
+    """An emulated API key. The server core stores the authenticated one in ``request[KEY]``."""
 
-    key: str
+    key: str = attrs.field(repr=False)
     uuid: str
     community_uuid: str
     permissions: frozenset[str] = ALL_PERMISSIONS
     name: str = "emulator key"
 
 
+KEY: web.RequestKey[ApiKey] = web.RequestKey("sekoia_api_key", ApiKey)
+
+
 def get_key(request: web.Request) -> ApiKey:
-    key: ApiKey = request["key"]
-    return key
+    return request[KEY]
 
 
 class EmulatorState:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import math
 import random
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
@@ -26,6 +25,7 @@ from ._events import EventStore, parse_event_time
 from ._faults import Faults, decide, latency_seconds
 from ._routing import (
     ALL_PERMISSIONS,
+    KEY,
     PERMISSIONS,
     STATE_KEY,
     ApiError,
@@ -77,10 +77,7 @@ def _wrap(core: CoreContext, route: Route) -> Handler:
         token = _bearer(request)
         key = core.api_keys.get(token) if token is not None else None
         if key is not None:
-            with warnings.catch_warnings():
-                # _routing.get_key() reads request["key"]: a str key is the domain contract.
-                warnings.simplefilter("ignore", web.NotAppKeyWarning)
-                request["key"] = key
+            request[KEY] = key
             request[KEY_ID] = key.uuid
         now = state.now()
         if key is not None and faults.applies_to(route.name):
