@@ -17,6 +17,7 @@ import contextlib
 import logging
 import re
 import weakref
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
@@ -29,11 +30,13 @@ from sekoia_async.errors import SekoiaError
 from sekoia_async.testing import SekoiaEmulator
 
 __all__ = [
+    "CHECKED",
     "KEYS",
     "SecretLogHandler",
     "find_secret",
     "pytest_configure",
     "pytest_runtest_makereport",
+    "pytest_terminal_summary",
     "pytest_unconfigure",
     "register_key",
     "sekoia_leak_guard",
@@ -81,6 +84,8 @@ class _KeyRegistry:
 
 KEYS = _KeyRegistry()
 _violations: list[str] = []
+# What the guards looked at over the session (printed in the terminal summary).
+CHECKED: Counter[str] = Counter()
 _exceptions: weakref.WeakSet[SekoiaError] = weakref.WeakSet()
 
 
@@ -95,6 +100,7 @@ def find_secret(text: str) -> str | None:
 
 
 def _report(where: str, text: str) -> None:
+    CHECKED["texts"] += 1
     if KEYS.find(text) is not None:
         shown = KEYS.redact(text)
         _violations.append(f"{where}: {shown[:300]!r}")
@@ -109,6 +115,7 @@ class SecretLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records += 1
+        CHECKED["log records"] += 1
         try:
             text = record.getMessage()
             if record.exc_info:
@@ -147,6 +154,7 @@ def _wrap_register_key(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _error_init(self: SekoiaError, *args: Any) -> None:
     Exception.__init__(self, *args)
+    CHECKED["SDK errors"] += 1
     _exceptions.add(self)
     for arg in args:
         if isinstance(arg, str):
@@ -156,6 +164,7 @@ def _error_init(self: SekoiaError, *args: Any) -> None:
 def _wrap_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
     def invoke(self: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)
+        CHECKED["CLI runs"] += 1
         _report("CLI output", result.output)
         with contextlib.suppress(ValueError):  # stderr mixed into output (older click)
             _report("CLI stderr", result.stderr)
@@ -218,6 +227,7 @@ def pytest_runtest_makereport(
             _report(f"{type(exc).__name__} text", text)
         _exceptions.clear()
     if _violations:
+        CHECKED["leaked keys"] += len(_violations)
         found = "\n".join(_violations)
         _violations.clear()
         original = KEYS.redact(str(report.longrepr)) if report.longrepr else ""
@@ -228,6 +238,18 @@ def pytest_runtest_makereport(
             f"source.\n{original}"
         )
         report.sections = [(title, KEYS.redact(text)) for title, text in report.sections]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not CHECKED["tests"]:
+        return
+    terminalreporter.write_line(
+        f"reliability guards: {CHECKED['tests']} tests, {CHECKED['connectors']} connectors "
+        f"opened ({CHECKED['leaked connectors']} left open), {CHECKED['leaked tasks']} tasks "
+        f"left pending; {len(KEYS)} known keys searched in {CHECKED['log records']} log "
+        f"records, {CHECKED['SDK errors']} SDK errors, {CHECKED['CLI runs']} CLI runs and "
+        f"{CHECKED['texts']} texts in all: {CHECKED['leaked keys']} leaks"
+    )
 
 
 # -- leaks ------------------------------------------------------------------------------------
@@ -271,6 +293,7 @@ async def sekoia_task_guard() -> AsyncIterator[None]:
         if t not in before and not t.done() and not _is_foreign_task(t)
     ]
     if pending:
+        CHECKED["leaked tasks"] += len(pending)
         names = ", ".join(sorted(f"{t.get_name()} ({t.get_coro()!r})" for t in pending))
         pytest.fail(f"{len(pending)} task(s) left pending after the test: {names}")
 
@@ -279,13 +302,16 @@ async def sekoia_task_guard() -> AsyncIterator[None]:
 def sekoia_leak_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each test: every aiohttp connector it created is closed; no task is left pending."""
     first = _connector_serial[0]
+    CHECKED["tests"] += 1
     if "anyio_backend" in request.fixturenames and request.node.get_closest_marker("anyio"):
         request.getfixturevalue("sekoia_task_guard")
     yield
     open_connectors = [
         c for serial, c in list(_connectors.items()) if serial > first and not c.closed
     ]
+    CHECKED["connectors"] += _connector_serial[0] - first
     if open_connectors:
+        CHECKED["leaked connectors"] += len(open_connectors)
         pytest.fail(
             f"{len(open_connectors)} aiohttp connector(s) created by this test are still open: "
             "close every SekoiaClient/SessionPool/ClientSession (use 'async with')"

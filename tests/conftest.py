@@ -6,6 +6,7 @@ import pytest
 from _reliability_guards import (  # noqa: F401  (suite-wide leak and secret guards)
     pytest_configure,
     pytest_runtest_makereport,
+    pytest_terminal_summary,
     pytest_unconfigure,
     sekoia_leak_guard,
     sekoia_task_guard,
