@@ -1,7 +1,7 @@
 """Streaming event search benchmark: prints a table of ratios measured in the same run.
 
     python benchmarks/bench_search.py            # 200 000 events, 1 000 000 for memory (minutes)
-    python benchmarks/bench_search.py --quick    # smaller sizes, about a minute
+    python benchmarks/bench_search.py --quick    # smaller sizes, about two minutes
 
 The emulator runs in its own process (``sekoia_async.testing``'s main, page cache raised to
 1 GiB and warmed, see ``_EMULATOR_MAIN``); the client's and
@@ -447,7 +447,7 @@ if __name__ == "__main__":
         asyncio.run(_rss_child(sys.argv[2], sys.argv[3], int(sys.argv[4])))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (about two minutes)")
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rss-events", type=int, default=1_000_000)
     asyncio.run(main(parser.parse_args()))
