@@ -365,7 +365,7 @@ async def test_slow_consumer_stops_the_fetching() -> None:
             async for _page in results.pages():
                 consumed += 1
                 # Give the prefetcher every chance to run ahead of this slow consumer.
-                for _ in range(30):
+                for _ in range(300):
                     await anyio.wait_all_tasks_blocked()
                     ahead = served_pages(emu) - consumed
                     assert ahead <= concurrency
