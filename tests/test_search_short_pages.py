@@ -18,6 +18,7 @@ pytestmark = pytest.mark.anyio
 
 FAST = PollPolicy(initial=0.001, cap=0.002, jitter=0)
 _JOBS = "/v1/sic/conf/events/search/jobs"
+JOB = "3f2c1b0a-9e8d-4c7b-a6f5-e4d3c2b1a098"
 
 
 class ShortPages:
@@ -32,7 +33,7 @@ class ShortPages:
         self.short[offset] = (times, served)
 
     async def create(self, request: web.Request) -> web.Response:
-        return web.json_response({"uuid": "job-1", "status": 2, "total": len(self.events)})
+        return web.json_response({"uuid": JOB, "status": 2, "total": len(self.events)})
 
     async def page(self, request: web.Request) -> web.Response:
         limit, offset = int(request.query["limit"]), int(request.query["offset"])
@@ -108,7 +109,7 @@ async def test_persistently_short_page_raises_after_the_events_before_it(
     token = info.value.continuation_token
     assert token is not None
     assert token["offset"] == 500
-    assert info.value.job_uuid == "job-1"
+    assert info.value.job_uuid == JOB
     # Resuming once the server is healthy again yields exactly the rest (this API has no GET
     # of the job, so the 404 also exercises re-creation).
     fake.short.clear()
