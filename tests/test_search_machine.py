@@ -34,6 +34,7 @@ from sekoia_async._helpers.search.policy import PollPolicy
 from sekoia_async._helpers.search.spec import SearchSpec, build_spec
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
+JOB = "8b2f4c1e-3d5a-4e6f-9a7b-1c2d3e4f5a6b"
 
 
 def spec(**kw: Any) -> SearchSpec:
@@ -321,17 +322,19 @@ def test_resume_past_a_smaller_recreated_result_has_nothing_left() -> None:
 def test_checkpoint_token_round_trips_through_json() -> None:
     m = machine(spec=spec(max_events=500, options={"filters": [{"field": "a", "value": "b"}]}))
     m.start(0.0)
-    m.job_created("j-1", 2, 300, now=0.0)
+    m.job_created("1d0c5a52-7a3e-4c4e-9a55-6f0b6d0a8c11", 2, 300, now=0.0)
     token = encode_token(m.checkpoint(137))
     text = json.dumps(token)
     assert token["version"] == TOKEN_VERSION
     assert token["offset"] == 137
-    assert token["job_uuid"] == "j-1"
+    assert token["job_uuid"] == "1d0c5a52-7a3e-4c4e-9a55-6f0b6d0a8c11"
     assert token["total"] == 300
     assert token["window"]["earliest"] == "-30d"
     assert token["window"]["earliest_resolved"].startswith("2026-01-01T12:00:00")
     back = decode_token(text)
-    assert back == Checkpoint(spec=m.spec, job_uuid="j-1", total=300, offset=137)
+    assert back == Checkpoint(
+        spec=m.spec, job_uuid="1d0c5a52-7a3e-4c4e-9a55-6f0b6d0a8c11", total=300, offset=137
+    )
 
 
 def test_checkpoint_before_the_job_exists() -> None:
@@ -344,7 +347,7 @@ def test_checkpoint_before_the_job_exists() -> None:
 
 
 def _token() -> dict[str, Any]:
-    return encode_token(Checkpoint(spec=spec(), job_uuid="j", total=300, offset=100))
+    return encode_token(Checkpoint(spec=spec(), job_uuid=JOB, total=300, offset=100))
 
 
 def test_token_tampering_is_detected() -> None:
@@ -378,6 +381,8 @@ def test_token_with_consistent_digest_but_bad_fields_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="outside the results"):
         decode_token(forged(offset=301))
+    with pytest.raises(ValueError, match="not a UUID"):
+        decode_token(forged(job_uuid="../../v1/sic/alerts"))
     with pytest.raises(ValueError, match="page_size"):
         decode_token(forged(page_size=5000))
     with pytest.raises(ValueError, match="'offset' has the wrong type"):

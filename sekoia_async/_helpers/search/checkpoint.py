@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from ..._times import parse_time
+from ..._transport.paths import validate_uuid
 from .spec import SearchSpec, check_max_events, check_options, check_page_size
 
 __all__ = ["TOKEN_TYPE", "TOKEN_VERSION", "Checkpoint", "decode_token", "encode_token"]
@@ -131,8 +132,11 @@ def decode_token(token: Mapping[str, Any] | str | bytes) -> Checkpoint:
         raise _bad(f"offset {offset} is outside the results (total {total})")
     if max_events is not None and offset > max_events:
         raise _bad(f"offset {offset} is past max_events {max_events}")
-    if job_uuid == "":
-        raise _bad("empty job_uuid")
+    if job_uuid is not None:
+        try:
+            job_uuid = validate_uuid(job_uuid)
+        except ValueError:
+            raise _bad(f"job_uuid {job_uuid!r} is not a UUID") from None
     for name in ("earliest_resolved", "latest_resolved"):
         try:
             parse_time(texts[name], now=_EPOCH)
