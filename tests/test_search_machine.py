@@ -312,8 +312,12 @@ def test_resume_past_a_smaller_recreated_result_has_nothing_left() -> None:
     m = machine(job_uuid="old", offset=250, expected_total=300)
     m.start(0.0)
     m.job_missing(0.0)
-    m.job_created("new", 2, 200, now=0.0)
+    m.job_created(JOB, 2, 200, now=0.0)
     assert m.next_page() is None
+    # Its checkpoint stays a valid token: everything of the new job counts as delivered.
+    token = encode_token(m.checkpoint(250))
+    assert token["offset"] == 200
+    assert decode_token(token).offset == 200
 
 
 # -- checkpoint tokens ------------------------------------------------------------------------

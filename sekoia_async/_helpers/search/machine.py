@@ -327,4 +327,7 @@ class SearchMachine:
     def checkpoint(self, delivered: int | None = None) -> Checkpoint:
         """Where the search stands once ``delivered`` events were yielded (default: none new)."""
         offset = self.start_offset if delivered is None else delivered
+        if self.total is not None:
+            # A re-created job can be smaller than what was already delivered: nothing is left.
+            offset = min(offset, self.total)
         return Checkpoint(spec=self.spec, job_uuid=self.job_uuid, total=self.total, offset=offset)
