@@ -325,6 +325,7 @@ class SearchResults:
             slot = await self._recv.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             self._finished = True
+            self._page = []  # the last page is not kept alive by a finished search
             return None
         await slot.ready.wait()
         if slot.holds_token:
