@@ -5,7 +5,8 @@ tests) no task started during it may still be pending once the test's fixtures a
 
 Secrets: every API key a ``SekoiaClient`` or ``SekoiaEmulator`` was given (and anything shaped
 like an emulator key) is registered; a logging handler at DEBUG on the root and ``sekoia_async``
-loggers, the text of every ``SekoiaError``, every CLI result (click's ``CliRunner``), the
+loggers, the text of every ``SekoiaError``, every CLI result (click's ``CliRunner``, and the
+output of every ``anyio.run_process``/``subprocess.run``, which the CLI tests use), the
 captured output and the failure text of every test are searched for those keys. A hit fails the
 test, with the key redacted from what is shown.
 """
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import subprocess
 import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -130,7 +132,7 @@ _saved: list[Callable[[], None]] = []
 
 
 def _patch(owner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
-    original = owner.__dict__[name]
+    original = getattr(owner, name)
     setattr(owner, name, wrap(original))
     _saved.append(lambda: setattr(owner, name, original))
 
@@ -175,6 +177,36 @@ def _wrap_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
     return invoke
 
 
+def _check_process(done: Any, args: Any) -> None:
+    CHECKED["processes"] += 1
+    program = " ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args)
+    for name in ("stdout", "stderr"):
+        value = getattr(done, name, None)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str):
+            # The command line itself may carry a key on purpose: only the output is judged.
+            _report(f"{name} of the process {KEYS.redact(program)[:80]!r}", value)
+
+
+def _wrap_run_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def run_process(command: Any, *args: Any, **kwargs: Any) -> Any:
+        done = await original(command, *args, **kwargs)
+        _check_process(done, command)
+        return done
+
+    return run_process
+
+
+def _wrap_subprocess_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    def run(args: Any, *rest: Any, **kwargs: Any) -> Any:
+        done = original(args, *rest, **kwargs)
+        _check_process(done, args)
+        return done
+
+    return run
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _patch(SekoiaClient, "__init__", _wrap_client_init)
     _patch(SekoiaEmulator, "_register_key", _wrap_register_key)
@@ -188,6 +220,9 @@ def pytest_configure(config: pytest.Config) -> None:
         pass
     else:
         _patch(CliRunner, "invoke", _wrap_invoke)
+    # The CLI tests run the real command in a subprocess: its output is judged too.
+    _patch(anyio, "run_process", _wrap_run_process)
+    _patch(subprocess, "run", _wrap_subprocess_run)
     # DEBUG everywhere we own, so that the debug lines are produced (and checked) too.
     for name in ("", "sekoia_async"):
         logger = logging.getLogger(name)
@@ -247,7 +282,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"reliability guards: {CHECKED['tests']} tests, {CHECKED['connectors']} connectors "
         f"opened ({CHECKED['leaked connectors']} left open), {CHECKED['leaked tasks']} tasks "
         f"left pending; {len(KEYS)} known keys searched in {CHECKED['log records']} log "
-        f"records, {CHECKED['SDK errors']} SDK errors, {CHECKED['CLI runs']} CLI runs and "
+        f"records, {CHECKED['SDK errors']} SDK errors, {CHECKED['CLI runs']} CliRunner runs, "
+        f"{CHECKED['processes']} subprocess outputs and "
         f"{CHECKED['texts']} texts in all: {CHECKED['leaked keys']} leaks"
     )
 

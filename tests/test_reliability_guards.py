@@ -4,6 +4,8 @@ planted leak (which is then withdrawn so that this test itself passes)."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import _reliability_guards as guards
@@ -87,6 +89,18 @@ def test_cli_output_with_a_key_is_caught(planted: list[str]) -> None:
     CliRunner().invoke(leaky, [])
     found = take(planted)
     assert any("CLI output" in f for f in found)
+
+
+def test_subprocess_output_with_a_key_is_caught(planted: list[str]) -> None:
+    guards.register_key(PLANTED)
+    subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.argv[1])", PLANTED],
+        capture_output=True,
+        check=True,
+    )
+    found = take(planted)
+    assert any("stdout of the process" in f for f in found)
+    assert all(PLANTED not in f for f in found)
 
 
 @pytest.mark.anyio
