@@ -375,20 +375,8 @@ async def run_pager(emu: SekoiaEmulator, scenario: Scenario, *, limit: int = 5) 
 
 # -- the exporter -----------------------------------------------------------------------------
 
-EXPORT_SCENARIOS: tuple[Scenario, ...] = tuple(
-    s
-    for s in SEARCH_SCENARIOS
-    if s.name
-    in {
-        "429 without Retry-After",
-        "HTTP 503",
-        "connection reset mid-body",
-        "truncated JSON",
-        "job failed",
-        "results expired mid-read",
-        "everything at once",
-    }
-)
+# The exporter reads through the streaming search: every search fault applies to it.
+EXPORT_SCENARIOS: tuple[Scenario, ...] = SEARCH_SCENARIOS
 
 
 def read_ids(path: Path) -> list[str]:
@@ -419,7 +407,7 @@ async def run_export(
     )
     options: dict[str, Any] = {
         "pool_options": {"rate_limit": None},
-        "client_options": {"retry": FAST_RETRY},
+        "client_options": {"retry": FAST_RETRY, "timeout": scenario.timeout},
         "search_options": {"poll": FAST_POLL},
     }
     started = time.perf_counter()
