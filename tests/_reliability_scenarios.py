@@ -142,7 +142,7 @@ SEARCH_SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "latency beyond the read timeout (some attempts)",
-        _faults(endpoint_latency_ms={"events.page": 120.0}, jitter_ms=120.0),
+        _faults(endpoint_latency_ms={"events.page": 100.0}, jitter_ms=100.0),
         proof="slow",
         timeout=Timeout(read=0.15, total=10.0),
     ),
@@ -324,7 +324,7 @@ PAGER_SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "latency beyond the read timeout (some attempts)",
-        _faults(endpoint_latency_ms={"alerts.list": 120.0}, jitter_ms=120.0),
+        _faults(endpoint_latency_ms={"alerts.list": 100.0}, jitter_ms=100.0),
         proof="slow",
         timeout=Timeout(read=0.15, total=10.0),
     ),
