@@ -40,12 +40,16 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._page_plan import PagePlanner
 
-__all__ = ["AsyncPager", "Page", "PageFetcher"]
+__all__ = ["AsyncPager", "CursorFetcher", "Page", "PageFetcher"]
 
 T = TypeVar("T")
 
 #: ``fetch(limit, offset) -> (items, total, has_more)``: one request for one page.
 PageFetcher = Callable[[int, int], Awaitable[tuple[Sequence[T], int | None, bool | None]]]
+
+#: ``fetch(limit, cursor) -> (items, next_cursor)``: one request for one page of a cursor
+#: endpoint (``cursor`` is None for the first page; ``next_cursor`` None when the server sent none).
+CursorFetcher = Callable[[int, str | None], Awaitable[tuple[Sequence[T], str | None]]]
 
 DEFAULT_CONCURRENCY = 4
 
@@ -53,12 +57,16 @@ DEFAULT_CONCURRENCY = 4
 @attrs.frozen
 class Page(Generic[T]):
     """One page of a list endpoint: its items, its offset, and what the server said about the
-    rest (``total`` and ``has_more``, each None when the endpoint does not send it)."""
+    rest (``total`` and ``has_more``, each None when the endpoint does not send it).
+
+    On a cursor endpoint ``next_cursor`` is the server's cursor for the page after this one:
+    store it to resume later from there (``cursor=``)."""
 
     items: tuple[T, ...]
     offset: int
     total: int | None = None
     has_more: bool | None = None
+    next_cursor: str | None = None
 
 
 class AsyncPager(Generic[T]):
@@ -91,6 +99,9 @@ class AsyncPager(Generic[T]):
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
         self._fetch = fetch
+        # Cursor pagers need fresh per-iteration state (the cursors seen so far): a factory
+        # called once per iteration; offset pagers reuse ``fetch``.
+        self._fetch_factory: Callable[[], PageFetcher[T]] | None = None
         self.page_size = page_size
         self.max_items = max_items
         self.concurrency = concurrency
@@ -127,6 +138,34 @@ class AsyncPager(Generic[T]):
             max_page_size=max_page_size,
         )
 
+    @classmethod
+    def cursor(
+        cls,
+        fetch_cursor: CursorFetcher[T],
+        *,
+        page_size: int,
+        cursor: str | None = None,
+        max_items: int | None = None,
+        max_page_size: int | None = None,
+    ) -> AsyncPager[T]:
+        """A pager over a cursor endpoint: ``fetch_cursor(limit, cursor) -> (items, next)``.
+
+        Pages are read one at a time (each needs the previous page's cursor), starting at
+        ``cursor``. Reading stops at an empty page, a short page or a page without a next
+        cursor; each ``Page`` carries ``next_cursor`` so a consumer can resume from it.
+        """
+        pager = cls(
+            _cursor_fetch(fetch_cursor, cursor),
+            page_size=page_size,
+            max_items=max_items,
+            max_page_size=max_page_size,
+        )
+        pager._fetch_factory = lambda: _cursor_fetch(fetch_cursor, cursor)
+        return pager
+
+    def _new_fetch(self) -> PageFetcher[T]:
+        return self._fetch if self._fetch_factory is None else self._fetch_factory()
+
     def _planner(self) -> PagePlanner:
         if self._closed:
             raise RuntimeError("this pager was closed; call the list method again for a new one")
@@ -136,7 +175,7 @@ class AsyncPager(Generic[T]):
 
     def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate page by page (pages fetched concurrently once the total is known)."""
-        pages = _PageIterator(self._fetch, self._planner())
+        pages = _PageIterator(self._new_fetch(), self._planner())
         if self._task_group is None:
             return pages
         return self._pipelined(pages, self._task_group)
@@ -158,9 +197,16 @@ class AsyncPager(Generic[T]):
         offset = planner.next_batch()
         if not offset:
             return Page(items=(), offset=0)
-        items, total, has_more = await self._fetch(planner.limit, 0)
+        result: Any = await self._new_fetch()(planner.limit, 0)
+        items, total, has_more, *rest = result
         keep = planner.record(0, len(items), total, has_more)
-        return Page(items=tuple(items[:keep]), offset=0, total=total, has_more=has_more)
+        return Page(
+            items=tuple(items[:keep]),
+            offset=0,
+            total=total,
+            has_more=has_more,
+            next_cursor=rest[0] if rest else None,
+        )
 
     async def aclose(self) -> None:
         """Refuse further iteration (and, inside ``async with``, stop prefetching)."""
@@ -253,12 +299,40 @@ class _PageIterator(AsyncIterator[Page[T]]):
                 # Cancelled because a later page failed first: stop before the gap.
                 self._error = next(e for e in errors if e is not None)
                 return
-            items, total, has_more = results[i]
+            # Cursor fetchers (``_cursor_fetch``) add the page's next cursor as a 4th element.
+            items, total, has_more, *rest = results[i]
             keep = self._planner.record(offset, len(items), total, has_more)
             if keep or offset == 0:
                 self._ready.append(
-                    Page(items=tuple(items[:keep]), offset=offset, total=total, has_more=has_more)
+                    Page(
+                        items=tuple(items[:keep]),
+                        offset=offset,
+                        total=total,
+                        has_more=has_more,
+                        next_cursor=rest[0] if rest else None,
+                    )
                 )
+
+
+def _cursor_fetch(fetch_cursor: CursorFetcher[T], start: str | None) -> PageFetcher[T]:
+    """An offset fetcher over a cursor endpoint, for one iteration.
+
+    The planner reads a cursor endpoint one page at a time (no total is ever reported), so
+    the page at ``offset + limit`` is always requested after the page at ``offset`` returned
+    the cursor that leads to it.
+    """
+    cursors: dict[int, str | None] = {0: start}
+
+    async def fetch(limit: int, offset: int) -> Any:
+        if offset not in cursors:
+            raise RuntimeError(f"no cursor for offset {offset}: cursor pages must be sequential")
+        items, next_cursor = await fetch_cursor(limit, cursors[offset])
+        cursors[offset + limit] = next_cursor
+        # No next cursor means no next page (the server's "has_more").
+        has_more = bool(items) and next_cursor is not None
+        return items, None, has_more, next_cursor
+
+    return fetch
 
 
 @attrs.frozen
