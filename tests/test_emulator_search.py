@@ -373,6 +373,20 @@ def test_ten_million_events_cost_little_memory() -> None:
     assert peak < 20_000_000  # bytes: the 1000 materialised events, not the 10 M
 
 
+def test_generated_events_are_about_one_kilobyte_with_the_required_fields() -> None:
+    emu = SekoiaEmulator(seed=3, clock=VirtualClock(START))
+    emu.generate_events(5000)
+    events = list(emu._core.events.search(0, 2**62, None))
+    mean = sum(len(json.dumps(e)) for e in events) / len(events)
+    assert 900 < mean < 1100  # the issue: "about 1 KB each"
+    required = {
+        *("__event_id", "timestamp", "message", "event.dialect", "source.ip", "destination.ip"),
+        *("destination.port", "host.name", "user.name", "process.command_line"),
+        *("sekoiaio.intake.uuid", "sekoiaio.entity.name"),
+    }
+    assert all(required <= e.keys() for e in events)
+
+
 def test_fast_json_paths_equal_the_event_dicts() -> None:
     from sekoia_async.testing._core import get_core
     from sekoia_async.testing._events import FIELDS
