@@ -41,7 +41,6 @@ from sekoia_async import (
     Timeout,
 )
 from sekoia_async.testing import Faults, SekoiaEmulator
-from sekoia_async.testing._faults import RateLimiter, WafTracker
 
 EVENTS = 50_000
 PAGE_SIZE = 1000
@@ -220,11 +219,7 @@ def fault_count(emu: SekoiaEmulator, proof: str) -> int:
 
 def end_outage(emu: SekoiaEmulator) -> None:
     """Turn every fault off, including a WAF block or an empty token bucket in force."""
-    # The emulator has no public reset for those two.
-    core = emu.state.stores["core"]
-    core.waf = WafTracker()
-    core.rate_limiter = RateLimiter()
-    emu.faults = Faults()
+    emu.reset_faults()
 
 
 def start_scenario(emu: SekoiaEmulator, faults: Faults) -> None:

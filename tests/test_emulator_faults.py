@@ -239,6 +239,23 @@ async def test_waf_blocks_a_heavy_key_for_a_while(
     assert (await get(session, emu, "/v1/tasks/x"))[0] == 404
 
 
+async def test_reset_faults_lifts_blocks_and_refills_rate_limits(
+    emu: SekoiaEmulator, session: aiohttp.ClientSession
+) -> None:
+    emu.faults = Faults(rate_limit=1.0)
+    assert [(await get(session, emu, "/v1/tasks/x"))[0] for _ in range(2)] == [404, 429]
+    emu.block_key(emu.api_key, 60)
+    emu.faults = Faults()  # assigning keeps the block in force
+    assert (await get(session, emu, "/v1/tasks/x"))[0] == 429
+    emu.reset_faults(Faults(rate_limit=1.0))
+    assert emu.faults == Faults(rate_limit=1.0)
+    # No block, and a full bucket again, though no time passed on the clock.
+    assert [(await get(session, emu, "/v1/tasks/x"))[0] for _ in range(2)] == [404, 429]
+    emu.reset_faults()
+    assert emu.faults == Faults()
+    assert (await get(session, emu, "/v1/tasks/x"))[0] == 404
+
+
 async def test_block_key_by_hand(
     emu: SekoiaEmulator, session: aiohttp.ClientSession, clock: VirtualClock
 ) -> None:

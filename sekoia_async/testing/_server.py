@@ -22,7 +22,7 @@ from aiohttp import web
 from ._core import CoreContext, EmulatorStats, RequestRecord, get_core
 from ._domains import alerts, assets, cases, community, intakes, notebooks, rules, search
 from ._events import EventStore, parse_event_time
-from ._faults import Faults, decide, latency_seconds
+from ._faults import Faults, RateLimiter, WafTracker, decide, latency_seconds
 from ._routing import (
     ALL_PERMISSIONS,
     KEY,
@@ -272,12 +272,26 @@ class SekoiaEmulator:
     # -- configuration --------------------------------------------------------------------
     @property
     def faults(self) -> Faults:
-        """The live fault settings; mutate them (or assign a new ``Faults``) at any time."""
+        """The live fault settings; mutate them (or assign a new ``Faults``) at any time.
+
+        WAF blocks and rate-limit buckets already in force stay: see ``reset_faults``.
+        """
         return self._core.faults
 
     @faults.setter
     def faults(self, value: Faults) -> None:
         self._core.faults = value
+
+    def reset_faults(self, faults: Faults | None = None) -> None:
+        """Switch to ``faults`` (default: none) and forget the fault state built up so far.
+
+        Unlike assigning ``emu.faults``, this also lifts WAF blocks (``block_key`` ones
+        included), forgets each key's recent requests and errors, and refills every
+        rate-limit bucket: the next request meets a fresh emulator.
+        """
+        self._core.waf = WafTracker()
+        self._core.rate_limiter = RateLimiter()
+        self._core.faults = faults if faults is not None else Faults()
 
     @property
     def event_count(self) -> int:
