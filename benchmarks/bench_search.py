@@ -4,7 +4,7 @@
     python benchmarks/bench_search.py --quick    # smaller sizes, about two minutes
 
 The emulator runs in its own process (``sekoia_async.testing``'s main, page cache raised to
-1 GiB and warmed, see ``_EMULATOR_MAIN``); the client's and
+1 GiB with ``--page-cache-mb`` and warmed); the client's and
 the pool's rate limits are OFF. Pages of 1000 events. Every contender reads the pages of the
 same finished search job, so job creation and polling are not part of throughput figures:
 
@@ -56,16 +56,11 @@ PAGE = 1000
 # -- emulator process -------------------------------------------------------------------------
 
 
-# ``python -m sekoia_async.testing`` with the emulator's encoded-page cache raised from 64 MB to
-# 1 GiB: 200 000 events of ~1.3 KB do not fit in 64 MB, so every read of a sequential scan would
-# re-encode its page (~40 ms of emulator CPU on 2 shared cores) and the benchmark would measure
-# the emulator. With the cache, each contender reads pages the emulator already encoded (one
-# warm-up pass first). The emulator has no option for this; the constant is set before serving.
-_EMULATOR_MAIN = (
-    "import sys; import sekoia_async.testing._domains.search as s; "
-    "s._PAGE_CACHE_BYTES = 1 << 30; "
-    "from sekoia_async.testing.__main__ import main; sys.exit(main(sys.argv[1:]))"
-)
+# The emulator's encoded-page cache raised from 64 MB to 1 GiB (``--page-cache-mb``): 200 000
+# events of ~1 KB do not fit in 64 MB, so every read of a sequential scan would re-encode its
+# page and the benchmark would measure the emulator. With the cache, each contender reads pages
+# the emulator already encoded (one warm-up pass first).
+_PAGE_CACHE_MB = "1024"
 
 
 @contextmanager
@@ -73,8 +68,10 @@ def emulator(events: int, *, latency_ms: float = 0, job_run_time: float = 0) -> 
     """Run ``python -m sekoia_async.testing`` and yield (base_url, api_key)."""
     cmd = [
         sys.executable,
-        "-c",
-        _EMULATOR_MAIN,
+        "-m",
+        "sekoia_async.testing",
+        "--page-cache-mb",
+        _PAGE_CACHE_MB,
         "--host",
         "127.0.0.1",
         "--port",

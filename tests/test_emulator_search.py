@@ -407,6 +407,37 @@ def test_fast_json_paths_equal_the_event_dicts() -> None:
         assert [json.loads(e) for p in pages for e in p] == results.page(0, 1000)
 
 
+@pytest.mark.parametrize("megabytes", [0.0, 0.5])
+async def test_page_cache_stays_within_page_cache_mb(megabytes: float, clock: VirtualClock) -> None:
+    async with (
+        SekoiaEmulator(seed=7, events=3000, clock=clock, page_cache_mb=megabytes) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(session, emu, emu.api_key)
+        job = await api.done(term="")
+        path = f"{JOBS}/{job['uuid']}/events"
+        sizes = []
+        for offset in range(0, 1000, 100):  # ten pages of about 100 KB
+            status, body = await api.call("GET", path, params={"limit": 100, "offset": offset})
+            assert status == 200
+            sizes.append(len(json.dumps(body, separators=(",", ":"))))
+        store = emu.state.stores["search"]
+        limit = megabytes * 1024 * 1024
+        assert store.page_bytes == sum(len(b) for b in store.pages.values()) <= limit
+        kept = sorted(offset for _, offset, _ in store.pages)
+        if megabytes:
+            # The newest reads stay (LRU); the oldest were evicted to make room.
+            assert 0 < len(kept) < 10
+            assert kept == list(range(1000 - 100 * len(kept), 1000, 100))
+        else:
+            assert kept == []
+
+
+def test_page_cache_mb_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="page_cache_mb must be >= 0"):
+        SekoiaEmulator(page_cache_mb=-1)
+
+
 async def test_expiry_frees_results_but_keeps_the_job(api: Api, clock: VirtualClock) -> None:
     job = await api.done(term="", results_ttl=10)
     path = f"{JOBS}/{job['uuid']}/events"

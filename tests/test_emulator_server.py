@@ -171,6 +171,8 @@ def test_parser_has_the_documented_options() -> None:
     args = build_parser().parse_args(
         ["--port", "8765", "--events", "5", "--latency-ms", "50", "--fault", "error_rate=0.1"]
     )
+    assert args.page_cache_mb == 64.0
+    assert build_parser().parse_args(["--page-cache-mb", "1024"]).page_cache_mb == 1024.0
     assert (args.host, args.port, args.events, args.seed) == ("127.0.0.1", 8765, 5, 0)
     assert args.latency_ms == 50.0
     assert args.fault == ["error_rate=0.1"]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import anyio
 
+from ._domains.search import DEFAULT_PAGE_CACHE_MB
 from ._faults import Faults
 from ._server import SekoiaEmulator
 
@@ -46,6 +47,13 @@ def build_parser(
         "--max-job-total", type=int, default=None, help="cap on a search job's total (default off)"
     )
     parser.add_argument(
+        "--page-cache-mb",
+        type=float,
+        default=DEFAULT_PAGE_CACHE_MB,
+        help=f"size of the encoded events-page cache (default {DEFAULT_PAGE_CACHE_MB:g} MB; "
+        "raise it so a large scan is served from cache)",
+    )
+    parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="latency added to every request"
     )
     parser.add_argument(
@@ -75,6 +83,7 @@ async def serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         api_key=args.api_key,
+        page_cache_mb=args.page_cache_mb,
     )
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with emulator:
@@ -97,6 +106,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         _faults(args)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.page_cache_mb < 0:
+        parser.error("--page-cache-mb must be >= 0 (0 disables the page cache)")
     try:
         anyio.run(serve, args)
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

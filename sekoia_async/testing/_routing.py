@@ -68,6 +68,10 @@ PERMISSIONS: dict[str, str] = {
     "View communities": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
     "Manage invitations": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b",
     "Use notebooks": "7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b",
+    # Intelligence Center: names and UUIDs from the inthreat spec.
+    "View intelligence": "8d9901dc-0508-4472-b3c1-5ad5efc96032",
+    "View observables": "dd62e001-60f5-464f-aa67-371ca9738e67",
+    "Manage IOC collections": "fd269946-8106-452c-abe2-8b8b88b883c3",
 }
 ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
 

@@ -20,7 +20,17 @@ from typing import Any
 from aiohttp import web
 
 from ._core import CoreContext, EmulatorStats, RequestRecord, get_core
-from ._domains import alerts, assets, cases, community, intakes, notebooks, rules, search
+from ._domains import (
+    alerts,
+    assets,
+    cases,
+    community,
+    intakes,
+    inthreat,
+    notebooks,
+    rules,
+    search,
+)
 from ._events import EventStore, parse_event_time
 from ._faults import Faults, RateLimiter, WafTracker, decide, latency_seconds
 from ._routing import (
@@ -45,7 +55,7 @@ ENDPOINT: web.RequestKey[str] = web.RequestKey("sekoia_endpoint", str)
 KEY_ID: web.RequestKey[str] = web.RequestKey("sekoia_key_id", str)
 RESET: web.RequestKey[bool] = web.RequestKey("sekoia_reset", bool)
 
-DOMAINS = (search, notebooks, alerts, cases, rules, community, intakes, assets)
+DOMAINS = (search, notebooks, alerts, cases, rules, community, intakes, assets, inthreat)
 
 
 def _error_body(status: int, message: str, code: str | None = None) -> web.Response:
@@ -221,7 +231,8 @@ class SekoiaEmulator:
     synthetic events are generated over the last 7 days; ``job_run_time`` is how long a search
     job runs on the emulator clock (``clock``: a callable returning Unix seconds, e.g. a
     ``VirtualClock``); ``results_ttl`` is how long results live; ``max_job_total`` caps a
-    job's total (off by default); ``faults`` are the injected faults (see ``Faults``).
+    job's total (off by default); ``faults`` are the injected faults (see ``Faults``);
+    ``page_cache_mb`` bounds the LRU of encoded events pages (0 turns it off).
     """
 
     def __init__(
@@ -238,9 +249,14 @@ class SekoiaEmulator:
         port: int = 0,
         api_key: str | None = None,
         export_rate: float = 1_000_000.0,
+        page_cache_mb: float = search.DEFAULT_PAGE_CACHE_MB,
     ) -> None:
         if job_run_time < 0 or results_ttl < 0:
             raise ValueError("job_run_time and results_ttl must be >= 0 seconds")
+        if page_cache_mb < 0:
+            raise ValueError(
+                f"page_cache_mb must be >= 0 (0 disables the page cache), got {page_cache_mb}"
+            )
         self.state = EmulatorState(seed=seed, clock=clock)
         seed_state(self.state)
         self._rng = random.Random(f"sekoia-emulator:{seed}")
@@ -257,7 +273,9 @@ class SekoiaEmulator:
             rng=random.Random(f"sekoia-ids:{seed}"),
         )
         self.state.stores["core"] = self._core
-        self.state.stores["search"] = search.SearchStore(export_rate=export_rate)
+        self.state.stores["search"] = search.SearchStore(
+            export_rate=export_rate, page_cache_bytes=int(page_cache_mb * 1024 * 1024)
+        )
         self.api_key = api_key or f"emu-{self._rng.getrandbits(192):048x}"
         self._main_community: str = self.state.communities[0]["uuid"]
         self._register_key(

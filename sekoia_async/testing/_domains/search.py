@@ -32,13 +32,13 @@ from .._query import Accessor, Query, QuerySyntaxError, compile_query
 from .._routing import ApiError, ApiKey, EmulatorState, Route, get_key, json_response, read_json
 from .._seed import seeded_uuid
 
-__all__ = ["PUBLIC_ENDPOINTS", "SearchJob", "SearchStore", "routes"]
+__all__ = ["DEFAULT_PAGE_CACHE_MB", "PUBLIC_ENDPOINTS", "SearchJob", "SearchStore", "routes"]
 
 JOBS = "/v1/sic/conf/events/search/jobs"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 MAX_EXPORTS_PER_JOB = 10
-_PAGE_CACHE_BYTES = 64 * 1024 * 1024
+DEFAULT_PAGE_CACHE_MB = 64.0
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -115,6 +115,7 @@ class SearchStore:
     tasks: dict[str, ExportTask] = attrs.field(factory=dict)
     pages: OrderedDict[tuple[str, int, int], bytes] = attrs.field(factory=OrderedDict)
     page_bytes: int = 0
+    page_cache_bytes: int = int(DEFAULT_PAGE_CACHE_MB * 1024 * 1024)
     export_rate: float = 1_000_000.0  # events exported per second of the emulator clock
     job_count: int = 0
 
@@ -424,7 +425,7 @@ def routes(state: EmulatorState) -> list[Route]:
             body = f'{{"items":[{items}],"total":{results.total}}}'.encode()
             store.pages[cache_key] = body
             store.page_bytes += len(body)
-            while store.page_bytes > _PAGE_CACHE_BYTES and store.pages:
+            while store.page_bytes > store.page_cache_bytes and store.pages:
                 _, evicted = store.pages.popitem(last=False)
                 store.page_bytes -= len(evicted)
         else:
