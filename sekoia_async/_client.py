@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import contextlib
-import json as _json
 import logging
 import platform
 import ssl as _ssl
@@ -21,6 +20,7 @@ import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from ._json import dumps, loads
 from ._resources.account import AccountResource
 from ._resources.alerts import AlertsResource
 from ._resources.assets import AssetsResource
@@ -29,6 +29,7 @@ from ._resources.communities import CommunitiesResource
 from ._resources.entities import EntitiesResource
 from ._resources.events import EventsResource
 from ._resources.intakes import IntakesResource
+from ._resources.intelligence import IntelligenceResource
 from ._resources.invitations import InvitationsResource
 from ._resources.queries import QueriesResource
 from ._resources.rules import RulesResource
@@ -235,6 +236,7 @@ class SekoiaClient:
         self.invitations = InvitationsResource(self)
         self.account = AccountResource(self)
         self.intakes = IntakesResource(self)
+        self.intelligence = IntelligenceResource(self)
         self.entities = EntitiesResource(self)
         self.assets = AssetsResource(self)
         self.queries = QueriesResource(self)
@@ -355,12 +357,15 @@ class SekoiaClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """Send one API request (with retries and rate limits) and return the decoded JSON.
 
         ``path`` is the versioned API path (``/v1/sic/alerts``); ``params`` values may be
         scalars, lists (comma-joined) or the filters ``match`` / ``nomatch`` / ``date`` /
         ``range`` (``{field: values}``). Returns None for an empty body (204).
+        ``idempotent``: None decides by method (POST/PATCH are not); True retries this request
+        on every retryable error, for a POST whose duplicate is harmless.
         """
         self._check_open()
         url = self._url(path)
@@ -368,9 +373,9 @@ class SekoiaClient:
         method = method.upper()
         deadline = self.timeout.deadline
         if deadline is None:
-            return await self._request(method, url, query, json)
+            return await self._request(method, url, query, json, idempotent)
         with anyio.move_on_after(deadline):
-            return await self._request(method, url, query, json)
+            return await self._request(method, url, query, json, idempotent)
         self.stats.errors += 1
         raise APITimeoutError(
             f"{method} {url.path} did not complete within its {deadline:g} s deadline "
@@ -380,25 +385,38 @@ class SekoiaClient:
         )
 
     async def _request(
-        self, method: str, url: URL, query: list[tuple[str, str]] | None, body: Any
+        self,
+        method: str,
+        url: URL,
+        query: list[tuple[str, str]] | None,
+        body: Any,
+        idempotent: bool | None = None,
     ) -> Any:
         stats = self.stats
         attempt = 0
         while True:
             if self._paused_until:
                 await self._wait_pause()
-            if self._limiter is not None:
-                await self._limiter.acquire()
-            pool_limiter = self._pool._limiter
+            limiter = self._limiter
+            if limiter is not None:
+                await limiter.acquire()
+            pool = self._pool
+            pool_limiter = pool._limiter
             if pool_limiter is not None:
                 await pool_limiter.acquire()
             session = self._session()
-            started = time.perf_counter()
-            stats.requests += 1
-            if attempt:
-                stats.retries += 1
+            semaphore = self._semaphore
+            if semaphore is not None:
+                await semaphore.acquire()
             try:
-                if self._semaphore is None:
+                slots = pool._slots
+                if slots is not None or limiter is not None or pool_limiter is not None:
+                    await _admit(slots, limiter, pool_limiter)
+                started = time.perf_counter()
+                stats.requests += 1
+                if attempt:
+                    stats.retries += 1
+                try:
                     resp = await self._send(
                         session, method, url, query, body, self._attempt_timeout
                     )
@@ -406,20 +424,17 @@ class SekoiaClient:
                         data = await self._read_body(resp, method, url)
                     finally:
                         resp.release()
-                else:
-                    async with self._semaphore:
-                        resp = await self._send(
-                            session, method, url, query, body, self._attempt_timeout
-                        )
-                        try:
-                            data = await self._read_body(resp, method, url)
-                        finally:
-                            resp.release()
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                self._log_attempt(method, url, None, started, attempt)
-                self._after_failure(exc, method, url, attempt)
-                attempt += 1
-                continue
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    self._log_attempt(method, url, None, started, attempt)
+                    self._after_failure(exc, method, url, attempt, idempotent)
+                    attempt += 1
+                    continue
+                finally:
+                    if slots is not None:
+                        slots.release()
+            finally:
+                if semaphore is not None:
+                    semaphore.release()
             status = resp.status
             stats.bytes_received += len(data)
             if self._debug():
@@ -428,11 +443,12 @@ class SekoiaClient:
                 if status == 204 or not data:
                     return None
                 try:
-                    return _json.loads(data)
+                    return loads(data)
                 except ValueError:
-                    stats.errors += 1
-                    raise self._invalid_body(method, url, resp, data) from None
-            self._after_status(method, url, resp, data, attempt)
+                    self._after_corrupt(method, url, resp, data, attempt, idempotent)
+                attempt += 1
+                continue
+            self._after_status(method, url, resp, data, attempt, idempotent)
             attempt += 1
 
     async def _send(
@@ -549,7 +565,13 @@ class SekoiaClient:
     # -- errors ----------------------------------------------------------------------------
 
     def _after_status(
-        self, method: str, url: URL, resp: aiohttp.ClientResponse, data: bytes, attempt: int
+        self,
+        method: str,
+        url: URL,
+        resp: aiohttp.ClientResponse,
+        data: bytes,
+        attempt: int,
+        idempotent: bool | None = None,
     ) -> None:
         """Account for an error status: pause the client and return to retry, or raise."""
         policy = self.retry
@@ -563,7 +585,9 @@ class SekoiaClient:
             if retry_after is not None and retry_after > policy.max_retry_after:
                 # Too long to sleep through: the caller decides (RateLimitError.retry_after).
                 raise self._status_error(method, url, resp, data, retry_after)
-        retrying = attempt < policy.max_retries and should_retry(policy, method, status=status)
+        retrying = attempt < policy.max_retries and should_retry(
+            policy, method, status=status, idempotent=idempotent
+        )
         if policy.max_retries and status in policy.retry_statuses:
             # Even when this request gives up, its siblings back off so errors do not pile up.
             wait = retry_after if retry_after is not None else policy.backoff(attempt)
@@ -573,7 +597,14 @@ class SekoiaClient:
         if not retrying:
             raise self._status_error(method, url, resp, data, retry_after)
 
-    def _after_failure(self, exc: BaseException, method: str, url: URL, attempt: int) -> None:
+    def _after_failure(
+        self,
+        exc: BaseException,
+        method: str,
+        url: URL,
+        attempt: int,
+        idempotent: bool | None = None,
+    ) -> None:
         """Account for an attempt without a response: pause and return to retry, or raise."""
         self.stats.errors += 1
         failure, error = self._connection_error(exc, method, url)
@@ -582,9 +613,40 @@ class SekoiaClient:
             raise error from exc
         wait = policy.backoff(attempt)
         self._pause(wait)
-        if attempt >= policy.max_retries or not should_retry(policy, method, failure=failure):
+        if attempt >= policy.max_retries or not should_retry(
+            policy, method, failure=failure, idempotent=idempotent
+        ):
             raise error from exc
         self._log_retry(method, url, attempt, wait, error.message)
+
+    def _after_corrupt(
+        self,
+        method: str,
+        url: URL,
+        resp: aiohttp.ClientResponse,
+        data: bytes,
+        attempt: int,
+        idempotent: bool | None,
+    ) -> None:
+        """Account for a 2xx whose body does not parse: pause and return to retry, or raise.
+
+        A body labelled JSON (or unlabelled) that does not parse was cut or mangled on the way
+        (a proxy, a dropped connection): transient, so retried like a broken connection. A body
+        of another type (an HTML login page) will not change on a retry and raises at once.
+        """
+        self.stats.errors += 1
+        corrupt = _claims_json(resp)
+        error = self._invalid_body(method, url, resp, data, attempt + 1 if corrupt else 0)
+        policy = self.retry
+        if not corrupt or not policy.max_retries:
+            raise error
+        wait = policy.backoff(attempt)
+        self._pause(wait)
+        if attempt >= policy.max_retries or not should_retry(
+            policy, method, failure=Failure.CORRUPT, idempotent=idempotent
+        ):
+            raise error
+        self._log_retry(method, url, attempt, wait, "the JSON body does not parse (truncated?)")
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key in text else text
@@ -641,7 +703,7 @@ class SekoiaClient:
         text = self._redact(data.decode("utf-8", "replace"))
         body: Any
         try:
-            body = _json.loads(text) if text else None
+            body = loads(text) if text else None
         except ValueError:
             body = text
         message = _error_message(body) or resp.reason or f"HTTP {status}"
@@ -663,13 +725,24 @@ class SekoiaClient:
         return cls(message, **kwargs)
 
     def _invalid_body(
-        self, method: str, url: URL, resp: aiohttp.ClientResponse, data: bytes
+        self, method: str, url: URL, resp: aiohttp.ClientResponse, data: bytes, attempts: int = 0
     ) -> APIResponseValidationError:
         head = self._redact(data[:120].decode("utf-8", "replace"))
+        if attempts:
+            message = (
+                f"{method} {url.path} returned HTTP {resp.status} with a JSON body that does "
+                f"not parse ({len(data)} bytes, starting with {head!r}) on {attempts} "
+                "attempt(s): the answer was cut or corrupted on the way (a proxy?); retry "
+                "later or raise max_retries"
+            )
+        else:
+            message = (
+                f"{method} {url.path} returned HTTP {resp.status} with content type "
+                f"{resp.content_type!r} that is not JSON; it starts with {head!r}. Check that "
+                "base_url points at the API (e.g. https://api.sekoia.io), not the web app"
+            )
         return APIResponseValidationError(
-            f"{method} {url.path} returned HTTP {resp.status} with content type "
-            f"{resp.content_type!r} that is not JSON; it starts with {head!r}. Check that "
-            "base_url points at the API (e.g. https://api.sekoia.io), not the web app",
+            message,
             status=resp.status,
             method=method,
             url=str(url.with_query(None)),
@@ -736,54 +809,111 @@ class SekoiaClient:
         else:
             url = self._url(url_or_path)
         query = encode_filters(params) if params else None
-        resp = await self._open_stream(method, url, query)
+        resp, slots = await self._open_stream(method, url, query)
         try:
             yield StreamResponse(resp, self, method)
         finally:
-            if resp.content.at_eof():
-                resp.release()
-            else:
-                resp.close()
+            try:
+                if resp.content.at_eof():
+                    resp.release()
+                else:
+                    resp.close()
+            finally:
+                if slots is not None:
+                    slots.release()
 
     async def _open_stream(
         self, method: str, url: URL, query: list[tuple[str, str]] | None
-    ) -> aiohttp.ClientResponse:
+    ) -> tuple[aiohttp.ClientResponse, anyio.Semaphore | None]:
+        """The open response and the pool slot it holds (the caller releases both)."""
         stats = self.stats
         attempt = 0
         same_origin = url.origin() == self._origin
         while True:
             if self._paused_until:
                 await self._wait_pause()
+            limiter = pool_limiter = None
             if same_origin:
-                if self._limiter is not None:
-                    await self._limiter.acquire()
-                if self._pool._limiter is not None:
-                    await self._pool._limiter.acquire()
+                limiter, pool_limiter = self._limiter, self._pool._limiter
+                if limiter is not None:
+                    await limiter.acquire()
+                if pool_limiter is not None:
+                    await pool_limiter.acquire()
             session = self._session()
-            started = time.perf_counter()
-            stats.requests += 1
-            if attempt:
-                stats.retries += 1
+            slots = self._pool._slots
+            await _admit(slots, limiter, pool_limiter)
             try:
-                resp = await self._send(
-                    session, method, url, query, None, self._stream_timeout, same_origin, True
-                )
-                if resp.status < 300:
-                    self._log_attempt(method, url, resp.status, started, attempt)
-                    return resp
+                started = time.perf_counter()
+                stats.requests += 1
+                if attempt:
+                    stats.retries += 1
                 try:
-                    data = await self._read_body(resp, method, url)
-                finally:
-                    resp.release()
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                self._log_attempt(method, url, None, started, attempt)
-                self._after_failure(exc, method, url, attempt)
-                attempt += 1
-                continue
+                    resp = await self._send(
+                        session, method, url, query, None, self._stream_timeout, same_origin, True
+                    )
+                    if resp.status < 300:
+                        self._log_attempt(method, url, resp.status, started, attempt)
+                        held, slots = slots, None  # the stream holds its slot until closed
+                        return resp, held
+                    try:
+                        data = await self._read_body(resp, method, url)
+                    finally:
+                        resp.release()
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    self._log_attempt(method, url, None, started, attempt)
+                    self._after_failure(exc, method, url, attempt)
+                    attempt += 1
+                    continue
+            finally:
+                if slots is not None:
+                    slots.release()
             self._log_attempt(method, url, resp.status, started, attempt)
             stats.bytes_received += len(data)
             self._after_status(method, url, resp, data, attempt)
             attempt += 1
+
+
+def _claims_json(resp: aiohttp.ClientResponse) -> bool:
+    """True if the response says its body is JSON, or says nothing (then JSON is expected)."""
+    if "Content-Type" not in resp.headers:
+        return True
+    ctype = resp.content_type
+    return ctype == "application/json" or ctype.endswith("+json")
+
+
+async def _admit(
+    slots: anyio.Semaphore | None, limiter: TokenBucket | None, pool_limiter: TokenBucket | None
+) -> None:
+    """Take a pool slot, then the send-time tokens of the client's and the pool's buckets.
+
+    The buckets' first tokens (``acquire``) are taken before waiting for a slot so that slot
+    holders are ready to send; but requests that then queued for a slot would leave together
+    when slots free up. The send-time check paces them on the wire. A request that must wait
+    gives its slot back meanwhile, so a throttled tenant never sits on a connection others
+    could use.
+    """
+    while True:
+        if slots is not None:
+            try:
+                slots.acquire_nowait()  # no trip through the event loop when a slot is free
+            except anyio.WouldBlock:
+                await slots.acquire()
+        wait = 0.0
+        sleep = None
+        for bucket in (limiter, pool_limiter):
+            if bucket is not None:
+                delay = bucket.pace_delay(bucket._clock())
+                if delay > wait:
+                    wait, sleep = delay, bucket._sleep
+        if sleep is None:
+            if limiter is not None:
+                limiter.pace(limiter._clock())
+            if pool_limiter is not None:
+                pool_limiter.pace(pool_limiter._clock())
+            return
+        if slots is not None:
+            slots.release()
+        await sleep(wait)
 
 
 def _error_message(body: Any) -> str | None:
@@ -793,7 +923,7 @@ def _error_message(body: Any) -> str | None:
             if value:
                 if isinstance(value, str):
                     return value
-                return _json.dumps(value, separators=(",", ":"))[:500]
+                return dumps(value)[:500]
         return None
     if isinstance(body, str):
         text = body.strip()

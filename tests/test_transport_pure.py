@@ -99,12 +99,26 @@ def test_post_and_patch_retry_only_when_the_server_did_not_act(method: str) -> N
     assert should_retry(POLICY, method, failure=Failure.CONNECT)
     assert not should_retry(POLICY, method, failure=Failure.TIMEOUT)
     assert not should_retry(POLICY, method, failure=Failure.CONNECTION)
+    assert not should_retry(POLICY, method, failure=Failure.CORRUPT)
 
 
 def test_failures_retry_for_get() -> None:
-    for failure in (Failure.CONNECT, Failure.TIMEOUT, Failure.CONNECTION):
+    for failure in (Failure.CONNECT, Failure.TIMEOUT, Failure.CONNECTION, Failure.CORRUPT):
         assert should_retry(POLICY, "GET", failure=failure)
     assert not should_retry(POLICY, "GET", failure=None)
+
+
+def test_idempotent_overrides_the_method() -> None:
+    for status in (408, 500, 502, 504):
+        assert should_retry(POLICY, "POST", status=status, idempotent=True)
+        assert not should_retry(POLICY, "GET", status=status, idempotent=False)
+    for failure in (Failure.TIMEOUT, Failure.CONNECTION, Failure.CORRUPT):
+        assert should_retry(POLICY, "PATCH", failure=failure, idempotent=True)
+        assert not should_retry(POLICY, "DELETE", failure=failure, idempotent=False)
+    # Nothing was sent, or the server said it did not act: safe whatever the override says.
+    assert should_retry(POLICY, "GET", failure=Failure.CONNECT, idempotent=False)
+    assert should_retry(POLICY, "GET", status=503, idempotent=False)
+    assert not should_retry(POLICY, "POST", status=404, idempotent=True)
 
 
 # -- token bucket ----------------------------------------------------------------------------

@@ -92,7 +92,8 @@ class EventsResource(EventsExportMixin):
         return await self._create_job(body)
 
     async def _create_job(self, body: dict[str, Any]) -> SearchJob:
-        return _job(await self._client.request("POST", _JOBS, json=body))
+        # A duplicate job is harmless (it expires unread), so creation is retried like a GET.
+        return _job(await self._client.request("POST", _JOBS, json=body, idempotent=True))
 
     async def get_search_job(self, uuid: str) -> SearchJob:
         """The search job ``uuid`` with its current status (NotFoundError once it is gone)."""

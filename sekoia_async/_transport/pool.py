@@ -6,6 +6,7 @@ import ssl as _ssl
 from types import TracebackType
 
 import aiohttp
+import anyio
 
 from ..errors import ClientClosedError
 from .ratelimit import TokenBucket
@@ -17,6 +18,7 @@ class SessionPool:
     """A connection pool, and a rate limit shared by every client that uses it.
 
     ``limit`` bounds open connections in total and ``limit_per_host`` per host (0: no bound);
+    a request waits for a free connection before its rate-limit tokens are spent on the wire;
     ``rate_limit`` (requests/s, ``None`` to disable, default 50) is shared by all clients on the
     pool because Sekoia's WAF counts requests per egress IP. ``trust_env=True`` honours the
     HTTP(S)_PROXY environment variables. The aiohttp session is created on
@@ -47,6 +49,12 @@ class SessionPool:
         self._ssl = ssl
         self._trust_env = trust_env
         self._session: aiohttp.ClientSession | None = None
+        # One slot per connection, taken before a request's send-time rate check and held for
+        # the life of its response: a request that holds a slot always finds a connection, so
+        # the moment the rate limits let it go is the moment it is sent (see the client).
+        bounds = [n for n in (limit, limit_per_host) if n]
+        self._slot_count = min(bounds) if bounds else 0
+        self._slots: anyio.Semaphore | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -79,6 +87,8 @@ class SessionPool:
         )
         # Our own retry and redirect logic runs above this session; cookies are never wanted
         # (they would leak state between tenants sharing the pool).
+        if self._slot_count:
+            self._slots = anyio.Semaphore(self._slot_count)
         self._session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),

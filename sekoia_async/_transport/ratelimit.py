@@ -4,6 +4,11 @@ The bucket is a GCRA ("virtual scheduling") limiter: each ``acquire`` reserves t
 with plain arithmetic and then sleeps until it, so callers are served in call order, no lock or
 background task is needed, and the uncontended path does not yield to the event loop. ``reserve``
 is the pure part (clock in, wait out) and is tested without an event loop.
+
+A second GCRA state with the same rate and burst paces the moment a request is really sent
+(``pace_delay`` / ``pace``): a request can take its token and then wait for a pooled connection,
+and requests released together by free connections would otherwise leave in a burst above the
+limit. The client checks it once it holds a connection slot, just before sending.
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ class TokenBucket:
     be replaced by a virtual clock in tests.
     """
 
-    __slots__ = ("_clock", "_interval", "_sleep", "_tat", "_tolerance", "burst", "rate")
+    __slots__ = (
+        "_clock",
+        "_interval",
+        "_pace_tat",
+        "_sleep",
+        "_tat",
+        "_tolerance",
+        "burst",
+        "rate",
+    )
 
     def __init__(
         self,
@@ -46,6 +60,7 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._tat = float("-inf")  # theoretical arrival time of the next conforming request
+        self._pace_tat = float("-inf")  # the same for requests actually sent
 
     @classmethod
     def coerce(
@@ -73,3 +88,13 @@ class TokenBucket:
         wait = self.reserve(self._clock())
         if wait > 0:
             await self._sleep(wait)
+
+    def pace_delay(self, now: float) -> float:
+        """How long a request must wait before it may be sent at ``now`` (nothing is taken)."""
+        wait = self._pace_tat - self._tolerance - now
+        return wait if wait > 0 else 0.0
+
+    def pace(self, now: float) -> None:
+        """Record a request sent at ``now`` (after ``pace_delay`` returned 0)."""
+        tat = self._pace_tat if self._pace_tat > now else now
+        self._pace_tat = tat + self._interval

@@ -37,6 +37,9 @@ class Failure:
     TIMEOUT = "timeout"
     #: The connection broke after the request may have been sent.
     CONNECTION = "connection"
+    #: A 2xx arrived whose JSON body does not parse (cut by a proxy, truncated): the server
+    #: acted, so only an idempotent request may be sent again.
+    CORRUPT = "corrupt"
 
 
 def _default_rng() -> Callable[[], float]:
@@ -78,21 +81,24 @@ def should_retry(
     *,
     status: int | None = None,
     failure: str | None = None,
+    idempotent: bool | None = None,
 ) -> bool:
     """Whether an attempt that ended with ``status`` (or ``failure``) may be retried.
 
     GET/PUT/DELETE... are retried on every retryable status and failure. POST/PATCH only when the
     request certainly did not reach the server (a connect failure) or the server said it did not
-    act on it (429, 503), so a retry cannot create a duplicate.
+    act on it (429, 503), so a retry cannot create a duplicate. ``idempotent`` overrides the
+    method's default (True: a duplicate is harmless, retry like a GET).
     """
-    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if idempotent is None:
+        idempotent = method.upper() in IDEMPOTENT_METHODS
     if status is not None:
         if status not in policy.retry_statuses:
             return False
         return idempotent or status in _SAFE_FOR_ANY_METHOD
     if failure == Failure.CONNECT:
         return True
-    return idempotent and failure in (Failure.TIMEOUT, Failure.CONNECTION)
+    return idempotent and failure in (Failure.TIMEOUT, Failure.CONNECTION, Failure.CORRUPT)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
