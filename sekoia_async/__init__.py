@@ -55,12 +55,14 @@ from ._models.community import Community, Invitation, Role, User, UserCommunity
 from ._models.events import EventsPage, SearchJob, SearchJobStatus
 from ._models.exports import EventField, ExportJob, FieldValue, S3Destination
 from ._models.intakes import Entity, EntityRef, Intake
+from ._models.intelligence import KillChainPhase, Observable, StixBundle, StixObject
 from ._models.queries import QueryRun, QueryRunStatus
 from ._models.rules import Rule, RuleAlertType, RuleEffort, RuleTag, RuleType
 from ._models.tasks import Task, TaskStatus
 from ._resources.alerts import AlertFilters
 from ._resources.cases import CaseFilters
 from ._resources.events_export import EventsExport, ExportRows
+from ._resources.intelligence import DEFAULT_FEED
 from ._resources.queries import QueryRows
 from ._transport.config import REGIONS, Timeout
 from ._transport.pool import SessionPool
@@ -92,6 +94,7 @@ from .errors import (
 )
 
 __all__ = [
+    "DEFAULT_FEED",
     "REGIONS",
     "APIConnectionError",
     "APIResponseValidationError",
@@ -144,10 +147,12 @@ __all__ = [
     "FieldValue",
     "Intake",
     "Invitation",
+    "KillChainPhase",
     "KillChainStep",
     "LegacyAsset",
     "NamedRef",
     "NotFoundError",
+    "Observable",
     "OperationFailed",
     "OperationTimeout",
     "Page",
@@ -178,6 +183,8 @@ __all__ = [
     "SekoiaError",
     "ServerError",
     "SessionPool",
+    "StixBundle",
+    "StixObject",
     "StixRef",
     "StreamResponse",
     "Task",

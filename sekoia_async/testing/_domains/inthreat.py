@@ -206,12 +206,12 @@ def _seed(state: EmulatorState) -> InthreatStore:
         threats.append(threat)
     values = ["eicar@sekoia.io"]
     for number in range(1, 200):
-        kind = number % 4
-        if kind == 0:
+        shape = number % 4
+        if shape == 0:
             values.append(f"198.51.{number // 250}.{number % 250}")
-        elif kind == 1:
+        elif shape == 1:
             values.append(f"bad-{number}.example.com")
-        elif kind == 2:
+        elif shape == 2:
             values.append(f"http://203.0.113.{number % 250}:{8000 + number}/p")
         else:
             values.append(f"{rng.getrandbits(256):064x}")
@@ -428,9 +428,18 @@ def routes(state: EmulatorState) -> list[Route]:
     inthreat_store(state)
     base = "/v2/inthreat"
     return [
-        Route("GET", base + "/indicators", get_indicators, "View intelligence", "inthreat.indicators"),
-        Route("GET", base + "/indicators/context", get_context, "View intelligence", "inthreat.context"),
-        Route("GET", base + "/observables", get_observables, "View observables", "inthreat.observables"),
+        Route(
+            "GET", base + "/indicators", get_indicators, "View intelligence",
+            "inthreat.indicators",
+        ),
+        Route(
+            "GET", base + "/indicators/context", get_context, "View intelligence",
+            "inthreat.context",
+        ),
+        Route(
+            "GET", base + "/observables", get_observables, "View observables",
+            "inthreat.observables",
+        ),
         # The spec names no permission for the feed; reading it is reading intelligence.
         Route(
             "GET", base + "/collections/{feed_id}/objects", get_feed_objects,
