@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from sekoia_async import APIConnectionError, APIResponseValidationError, PollPolicy, SekoiaClient
 from sekoia_async.testing import Faults, SekoiaEmulator, VirtualClock
 from sekoia_async.testing._faults import RateLimiter, WafTracker, decide, latency_seconds
 
@@ -17,6 +21,7 @@ pytestmark = pytest.mark.anyio
 
 JOBS = "/v1/sic/conf/events/search/jobs"
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+FAST_POLL = PollPolicy(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)
 
 
 @pytest.fixture
@@ -356,3 +361,37 @@ async def test_waf_blocks_a_key_that_collects_errors(
     clock.advance(6)  # errors older than the 5 s window do not count
     statuses = [(await get(session, emu, "/v1/tasks/missing"))[0] for _ in range(2)]
     assert statuses == [404, 404]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "message"),
+    [
+        ("reset_mid_body_rate", APIConnectionError, "payload is not completed"),
+        ("truncate_rate", APIResponseValidationError, "the download was cut short"),
+    ],
+)
+async def test_streamed_export_download_can_be_cut(
+    tmp_path: Path, fault: str, error: type[Exception], message: str
+) -> None:
+    async with (
+        SekoiaEmulator(seed=5, events=3000) as emu,
+        SekoiaClient(emu.api_key, base_url=emu.base_url, max_retries=0) as client,
+    ):
+        job = await client.events.create_search_job("", "-30d", "now")
+        export = await client.events.export(job, ["__event_id", "message"], poll=FAST_POLL)
+        emu.faults = Faults(endpoints={"events.export.download"}, **{fault: 1.0})
+        target = tmp_path / "events.jsonl.gz"
+        with pytest.raises(error) as caught:
+            await export.download_to(target)
+        assert message in str(caught.value)
+        # The SDK cleaned up: neither the file nor its ".part" is left behind.
+        assert os.listdir(tmp_path) == []
+        kind = fault.removesuffix("_rate")
+        assert emu.stats.faults[kind] == 1
+        if kind == "reset_mid_body":
+            assert emu.stats.by_status[0] == 1  # recorded as a reset connection
+        # Without the fault the same link serves the whole export.
+        emu.reset_faults()
+        await export.download_to(target)
+        with gzip.open(target, "rt") as lines:
+            assert sum(1 for _ in lines) == 3000

@@ -33,6 +33,42 @@ class Route:
     name: str
 
 
+# A body fault decided for a streamed response: ("reset_mid_body" | "truncate", cut), where
+# ``cut()`` is the server core's bookkeeping (count the fault; for a reset, drop the socket).
+STREAM_FAULT: web.RequestKey[tuple[str, Callable[[], None]]] = web.RequestKey(
+    "sekoia_stream_fault", tuple
+)
+
+
+class StreamedBody(web.StreamResponse):
+    """The ``StreamResponse`` for handlers that stream: body faults apply to it too.
+
+    With a ``reset_mid_body`` or ``truncate`` fault on the request, the first write sends half
+    its bytes, then the connection is dropped (reset) or the body ends there (truncate);
+    later writes are discarded, so the handler can check ``cut`` to stop producing.
+    """
+
+    def __init__(self, request: web.Request, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fault = request.get(STREAM_FAULT)
+        self.cut = False
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._fault is None or not data:
+            await super().write(data)
+            return
+        if self.cut:
+            return
+        self.cut = True
+        await super().write(bytes(data[: max(1, len(data) // 2)]))
+        self._fault[1]()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._fault is not None and self.cut and self._fault[0] == "reset_mid_body":
+            return  # the socket is gone: nothing more can be sent
+        await super().write_eof(b"" if self.cut else data)
+
+
 class ApiError(Exception):
     """Raised by handlers; rendered as ``{"message": message}`` (+ ``code``) with ``status``."""
 

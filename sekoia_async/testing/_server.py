@@ -38,6 +38,7 @@ from ._routing import (
     KEY,
     PERMISSIONS,
     STATE_KEY,
+    STREAM_FAULT,
     ApiError,
     ApiKey,
     EmulatorState,
@@ -74,6 +75,13 @@ def _bearer(request: web.Request) -> str | None:
 
 
 def _wrap(core: CoreContext, route: Route) -> Handler:
+    def cut_stream(request: web.Request, kind: str) -> None:
+        core.stats.faults[kind] += 1
+        if kind == "reset_mid_body":
+            request[RESET] = True
+            if request.transport is not None:
+                request.transport.abort()
+
     public = route.name in search.PUBLIC_ENDPOINTS
     state = core.state
 
@@ -122,9 +130,11 @@ def _wrap(core: CoreContext, route: Route) -> Handler:
         if decision.kind == "error":
             core.stats.faults["error"] += 1
             return _error_body(decision.status, "Injected server error (emulator fault)")
+        if decision.kind in ("reset_mid_body", "truncate"):
+            request[STREAM_FAULT] = (decision.kind, lambda: cut_stream(request, decision.kind))
         result = await route.handler(request)
         if decision.kind == "ok" or not isinstance(result, web.Response):
-            return result
+            return result  # a StreamedBody applied the body fault itself
         response = result
         body = response.body if isinstance(response.body, bytes) else b""
         if decision.kind == "truncate":

@@ -29,7 +29,16 @@ from .._core import CoreContext, get_core
 from .._events import ResultSet
 from .._faults import fault_roll
 from .._query import Accessor, Query, QuerySyntaxError, compile_query
-from .._routing import ApiError, ApiKey, EmulatorState, Route, get_key, json_response, read_json
+from .._routing import (
+    ApiError,
+    ApiKey,
+    EmulatorState,
+    Route,
+    StreamedBody,
+    get_key,
+    json_response,
+    read_json,
+)
 from .._seed import seeded_uuid
 
 __all__ = ["DEFAULT_PAGE_CACHE_MB", "PUBLIC_ENDPOINTS", "SearchJob", "SearchStore", "routes"]
@@ -567,7 +576,7 @@ def routes(state: EmulatorState) -> list[Route]:
             raise ApiError(404, "The export is not finished yet")
         job = store.jobs[task.job_uuid]
         results = await results_of(job)
-        response = web.StreamResponse(headers={"Content-Type": "application/gzip"})
+        response = StreamedBody(request, headers={"Content-Type": "application/gzip"})
         await response.prepare(request)
         compressor = zlib.compressobj(wbits=31)  # gzip container
         wanted = task.fields
@@ -582,6 +591,8 @@ def routes(state: EmulatorState) -> list[Route]:
             chunk = compressor.compress(("\n".join(lines) + "\n").encode())
             if chunk:
                 await response.write(chunk)
+            if response.cut:  # an injected fault ended the body
+                break
         await response.write(compressor.flush())
         await response.write_eof()
         return response
