@@ -379,7 +379,7 @@ async def test_streamed_export_download_can_be_cut(
     ):
         job = await client.events.create_search_job("", "-30d", "now")
         export = await client.events.export(job, ["__event_id", "message"], poll=FAST_POLL)
-        emu.faults = Faults(endpoints={"events.export.download"}, **{fault: 1.0})
+        emu.faults = Faults.parse([f"{fault}=1", "endpoints=events.export.download"])
         target = tmp_path / "events.jsonl.gz"
         with pytest.raises(error) as caught:
             await export.download_to(target)
