@@ -12,15 +12,12 @@ import pytest
 from sekoia_async import APIResponseValidationError, EventsPage, SearchJob, SearchJobStatus
 from sekoia_async._models._converter import structure
 
-# The recorded responses live next to the repository (../shared), not inside it.
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
+# Copies of the shared recordings (provenance in the shared fixtures' README).
+RECORDED = Path(__file__).parent / "data" / "recorded"
 
 
 def load(name: str) -> Any:
-    path = RECORDED / name
-    if not path.exists():
-        pytest.skip(f"recorded fixture {name} not available")
-    return json.loads(path.read_text())
+    return json.loads((RECORDED / name).read_text())
 
 
 @pytest.mark.parametrize(
