@@ -387,6 +387,48 @@ def test_generated_events_are_about_one_kilobyte_with_the_required_fields() -> N
     assert all(required <= e.keys() for e in events)
 
 
+async def test_events_link_to_seeded_alerts(clock: VirtualClock) -> None:
+    # The reference's flow: an alert's short id, searched over the alert's window, finds the
+    # events that raised it.
+    async with (
+        SekoiaEmulator(seed=11, events=20_000, clock=clock) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(session, emu, emu.api_key)
+        status, listed = await api.call("GET", "/v1/sic/alerts", params={"limit": 100})
+        assert status == 200
+        week_ago = clock() - 7 * 86400 + 3600
+        recent = [a for a in listed["items"] if a["created_at"] > week_ago]
+        assert len(recent) >= 5
+        found = {}
+        for alert in recent:
+            sid, lo, hi = alert["short_id"], alert["first_seen_at"], alert["last_seen_at"]
+            found[sid] = emu.expected_event_ids(f'alert_short_ids:"{sid}"', lo, hi)
+            assert found[sid], f"no event carries alert {sid}"
+        alert = recent[0]
+        sid = alert["short_id"]
+        job = await api.done(
+            term=f'alert_short_ids:"{sid}"',
+            earliest_time=alert["first_seen_at"],
+            latest_time=alert["last_seen_at"],
+        )
+        status, page = await api.call("GET", f"{JOBS}/{job['uuid']}/events")
+        assert status == 200
+        events = page["items"]
+        assert [e["__event_id"] for e in events] == found[sid]
+        for event in events:
+            assert sid in event["alert_short_ids"]
+            assert alert["first_seen_at"][:19] <= event["timestamp"][:19]
+            assert event["timestamp"][:19] <= alert["last_seen_at"][:19]
+    # Only seeded short ids appear, each on a few events at most (not every event of a window).
+    everything = list(emu._core.events.search(0, 2**62, None))
+    linked = [sid for e in everything for sid in e.get("alert_short_ids", [])]
+    known = set(emu._core.state.stores["sic"].alert_short_ids)
+    assert linked
+    assert set(linked) <= known
+    assert len(linked) < len(everything) / 10
+
+
 def test_fast_json_paths_equal_the_event_dicts() -> None:
     from sekoia_async.testing._core import get_core
     from sekoia_async.testing._events import FIELDS

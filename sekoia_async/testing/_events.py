@@ -22,7 +22,7 @@ from typing import Any
 from .._times import parse_time
 from ._query import Accessor, Query
 
-__all__ = ["EventStore", "GeneratedBlock", "ResultSet", "format_event_time"]
+__all__ = ["AlertWindow", "EventStore", "GeneratedBlock", "ResultSet", "format_event_time"]
 
 _M64 = (1 << 64) - 1
 _M62 = (1 << 62) - 1
@@ -132,7 +132,8 @@ _PROFILE_COUNT = 1024
 class _Profile:
     """The static fields of the events sharing one profile, as values and as a JSON fragment."""
 
-    __slots__ = ("fields", "json", "message_head", "message_tail")
+    __slots__ = ("community", "fields", "json", "message_head", "message_tail")
+    community: str
     fields: dict[str, Any]
     json: str
     message_head: str
@@ -147,6 +148,7 @@ class _Profile:
         user = _USERS[(r >> 24) % len(_USERS)]
         port = _PORTS[(r >> 32) % len(_PORTS)]
         outcome = _OUTCOMES[(r >> 40) % len(_OUTCOMES)]
+        self.community = intake["community_uuid"]
         self.message_head = f"{action} on {host} by {user}: "
         self.message_tail = f":{port} {outcome}"
         fields: dict[str, Any] = {
@@ -195,12 +197,67 @@ def _dst_ip(r2: int) -> str:
     return f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
 
 
-def _alert_ids(r2: int) -> list[str] | None:
-    # About one event in forty belongs to an alert; short ids come from a small pool so that
-    # several events share the same alert, as in real data.
-    if (r2 >> 12) % 40:
-        return None
-    return [f"AL{(r2 >> 44) % 400:04d}"]
+# An alert as events see it: (first_seen_us, last_seen_us, short_id, community_uuid).
+AlertWindow = tuple[int, int, str, str]
+# About this many events of a generated block carry each alert whose window it covers (fewer
+# when the alert's community owns fewer of them), however dense the block.
+_EVENTS_PER_ALERT = 16
+
+
+class _AlertLinks:
+    """Which events of one block carry which alert short ids (pure, read-only once built).
+
+    An event belongs to an alert when its timestamp lies in the alert's [first_seen_at,
+    last_seen_at] window, its community is the alert's, and a hash of the event picks it, so
+    that about ``_EVENTS_PER_ALERT`` events in a window carry the alert, as in real data; an
+    alert whose window holds any event always has one.
+    """
+
+    __slots__ = ("entries", "max_len", "starts")
+
+    def __init__(self, block: GeneratedBlock, alerts: Sequence[AlertWindow]) -> None:
+        entries = []
+        for number, (lo_us, hi_us, short_id, community) in enumerate(alerts):
+            window = block.index_range(lo_us, hi_us)
+            if len(window):
+                threshold = min(1 << 32, (_EVENTS_PER_ALERT << 32) // len(window))
+                salt = _mix64(block.key ^ (number + 1) * 0x9E3779B97F4A7C15)
+                # Every alert with events in its window keeps at least one: the first of its
+                # community (looking a bounded way), else the window's first.
+                first = next(
+                    (
+                        i
+                        for i in window[:256]
+                        if block.profiles[_mix64(block.key ^ i) % _PROFILE_COUNT].community
+                        == community
+                    ),
+                    window.start,
+                )
+                entries.append(
+                    (window.start, window.stop, short_id, community, threshold, salt, first)
+                )
+        entries.sort()
+        self.entries = entries
+        self.starts = [e[0] for e in entries]
+        self.max_len = max((e[1] - e[0] for e in entries), default=0)
+
+    def short_ids(self, i: int, r2: int, community: str) -> list[str] | None:
+        """The short ids event ``i`` (second hash ``r2``, ``community``) carries, or None."""
+        entries = self.entries
+        k = bisect_right(self.starts, i) - 1
+        found = None
+        while k >= 0:
+            start, stop, short_id, alert_community, threshold, salt, first = entries[k]
+            if start + self.max_len <= i:
+                break
+            if i == first or (
+                i < stop
+                and alert_community == community
+                and (_mix64(r2 ^ salt) & 0xFFFFFFFF) < threshold
+            ):
+                found = [short_id] if found is None else [short_id, *found]
+            k -= 1
+        return found
 
 
 class _Ctx:
@@ -254,14 +311,15 @@ def _profile_field(name: str) -> Callable[[_Ctx], Any]:
 FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     **_EVENT_FIELDS,
     **{name: _profile_field(name) for name in _PROFILE_FIELDS},
-    "alert_short_ids": lambda c: _alert_ids(c.r2),
+    "alert_short_ids": lambda c: c.block.alerts.short_ids(c.i, c.r2, c.profile.community),
 }
 
 
 class GeneratedBlock:
     """``n`` synthetic events spread evenly over [start_us, end_us]; index 0 is the newest."""
 
-    __slots__ = ("end_us", "key", "n", "profiles", "span_us", "start_us")
+    __slots__ = ("alerts", "end_us", "key", "n", "profiles", "span_us", "start_us")
+    alerts: _AlertLinks
     end_us: int
     key: int
     n: int
@@ -278,6 +336,7 @@ class GeneratedBlock:
         start_us: int,
         end_us: int,
         profiles: list[_Profile],
+        alerts: Sequence[AlertWindow] = (),
     ) -> None:
         if n < 0:
             raise ValueError(f"the number of events must be >= 0, got {n}")
@@ -289,6 +348,7 @@ class GeneratedBlock:
         self.end_us = end_us
         self.span_us = end_us - start_us
         self.profiles = profiles
+        self.alerts = _AlertLinks(self, alerts)
 
     def ts_us(self, i: int) -> int:
         return self.end_us - (i * self.span_us) // max(self.n, 1)
@@ -320,7 +380,7 @@ class GeneratedBlock:
         ctx = _Ctx(self, i)
         out = {name: fn(ctx) for name, fn in _EVENT_FIELDS.items()}
         out.update(ctx.profile.fields)
-        alerts = _alert_ids(ctx.r2)
+        alerts = self.alerts.short_ids(i, ctx.r2, ctx.profile.community)
         if alerts is not None:
             out["alert_short_ids"] = alerts
         return out
@@ -338,6 +398,8 @@ class GeneratedBlock:
         end_us, span, n = self.end_us, self.span_us, max(self.n, 1)
         profiles = self.profiles
         minute_cache = _MINUTE_CACHE
+        links = self.alerts
+        linked = links.short_ids if links.entries else None
         out = []
         for i in indices:
             x = ((key ^ i) + 0x9E3779B97F4A7C15) & m64
@@ -369,9 +431,11 @@ class GeneratedBlock:
                 dst = f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
             else:
                 dst = f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
-            alerts = (
-                f',"alert_short_ids":["AL{(r2 >> 44) % 400:04d}"]' if (r2 >> 12) % 40 == 0 else ""
-            )
+            alerts = ""
+            if linked is not None:
+                short_ids = linked(i, r2, p.community)
+                if short_ids is not None:
+                    alerts = ',"alert_short_ids":' + json.dumps(short_ids, separators=(",", ":"))
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
                 f'"timestamp":"{stamp}","message":"{p.message_head}{src} -> {dst}{p.message_tail}",'
@@ -487,9 +551,18 @@ class EventStore:
     """Generated blocks plus added events, searched into snapshot ``ResultSet``s."""
 
     def __init__(
-        self, *, seed: int, intakes: Sequence[dict[str, Any]], entity_names: dict[str, str]
+        self,
+        *,
+        seed: int,
+        intakes: Sequence[dict[str, Any]],
+        entity_names: dict[str, str],
+        alerts: Callable[[], Sequence[AlertWindow]] | None = None,
     ):
         self.seed = seed
+        # The alerts generated events link to, read once at the first ``generate`` (alerts
+        # created later have no generated events, as a new alert has no past events).
+        self._alerts_source = alerts
+        self._alerts: Sequence[AlertWindow] | None = None
         self.intakes = list(intakes)
         self.entity_names = entity_names
         self.blocks: list[GeneratedBlock] = []
@@ -506,6 +579,8 @@ class EventStore:
     def generate(self, n: int, start_us: int, end_us: int) -> GeneratedBlock:
         if self._profiles is None:
             self._profiles = make_profiles(self.intakes, self.entity_names)
+        if self._alerts is None:
+            self._alerts = self._alerts_source() if self._alerts_source is not None else ()
         block = GeneratedBlock(
             seed=self.seed,
             block=len(self.blocks),
@@ -513,6 +588,7 @@ class EventStore:
             start_us=start_us,
             end_us=end_us,
             profiles=self._profiles,
+            alerts=self._alerts,
         )
         self.blocks.append(block)
         self.version += 1

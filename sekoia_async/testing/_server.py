@@ -31,7 +31,8 @@ from ._domains import (
     rules,
     search,
 )
-from ._events import EventStore, parse_event_time
+from ._domains._stores import sic_store
+from ._events import AlertWindow, EventStore, parse_event_time
 from ._faults import Faults, RateLimiter, WafTracker, decide, latency_seconds
 from ._routing import (
     ALL_PERMISSIONS,
@@ -222,6 +223,19 @@ async def _core_middleware(
         )
 
 
+def _alert_windows(state: EmulatorState) -> list[AlertWindow]:
+    """The seeded alerts as generated events link to them (see ``_events._AlertLinks``)."""
+    return [
+        (
+            parse_event_time(alert.data["first_seen_at"]),
+            parse_event_time(alert.data["last_seen_at"]),
+            alert.data["short_id"],
+            alert.data["community_uuid"],
+        )
+        for alert in sic_store(state).alerts.values()
+    ]
+
+
 def build_app(core: CoreContext) -> web.Application:
     """The aiohttp application serving every emulated domain for ``core``."""
     app = web.Application(middlewares=[_core_middleware], client_max_size=16 * 1024**2)
@@ -274,7 +288,12 @@ class SekoiaEmulator:
         self.stats = EmulatorStats()
         self._core = CoreContext(
             state=self.state,
-            events=EventStore(seed=seed, intakes=self.state.intakes, entity_names=entity_names),
+            events=EventStore(
+                seed=seed,
+                intakes=self.state.intakes,
+                entity_names=entity_names,
+                alerts=lambda: _alert_windows(self.state),
+            ),
             faults=faults if faults is not None else Faults(),
             stats=self.stats,
             job_run_time=job_run_time,

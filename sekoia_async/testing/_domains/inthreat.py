@@ -121,6 +121,7 @@ class InthreatStore:
             "modified": _stamp(when),
             "created_by_ref": SOURCE,
             "name": value,
+            "description": f"Emulated {obs_type} indicator.",
             "pattern": _pattern(obs_type, value),
             "pattern_type": "stix",
             "valid_from": _stamp(when),
@@ -219,7 +220,12 @@ def _seed(state: EmulatorState) -> InthreatStore:
         when = _BASE_TIME + timedelta(days=1, minutes=7 * number)
         extra: dict[str, Any] = {}
         if value == "eicar@sekoia.io":
-            extra = {"indicator_types": ["benign"], "object_marking_refs": [TLP_GREEN]}
+            extra = {
+                "indicator_types": ["benign"],
+                "object_marking_refs": [TLP_GREEN],
+                "description": "SEKOIA EICAR unit is known to have used in the past this email "
+                "address to distribute EICAR dropper during phishing campaign.\n",
+            }
         elif number % 25 == 0:
             extra = {"revoked": True}
         indicator = store.add_indicator(value, when, extra=extra)
@@ -413,9 +419,11 @@ async def add_collection_indicators(request: web.Request) -> web.Response:
         raise ApiError(400, "Invalid parameters: default_fields must be an object")
     created = []
     when = datetime.fromtimestamp(state.now(), tz=timezone.utc)
+    # Validate everything first: a refused request adds nothing.
     for number, item in enumerate(indicators):
         if not isinstance(item, dict) or not isinstance(item.get("value"), str):
             raise ApiError(400, f"Invalid parameters: indicators[{number}].value is required")
+    for item in indicators:
         extra = {**defaults, **{k: v for k, v in item.items() if k != "value"}}
         indicator = store.add_indicator(item["value"], when, extra=extra)
         store.add(indicator, in_feed=False)
