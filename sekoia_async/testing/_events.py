@@ -205,59 +205,37 @@ _EVENTS_PER_ALERT = 16
 
 
 class _AlertLinks:
-    """Which events of one block carry which alert short ids (pure, read-only once built).
+    """Which events of one block carry which alert short ids (built once, then read-only).
 
-    An event belongs to an alert when its timestamp lies in the alert's [first_seen_at,
-    last_seen_at] window, its community is the alert's, and a hash of the event picks it, so
-    that about ``_EVENTS_PER_ALERT`` events in a window carry the alert, as in real data; an
-    alert whose window holds any event always has one.
+    For each alert, ``_EVENTS_PER_ALERT`` positions of its [first_seen_at, last_seen_at] window
+    are drawn from a hash; those whose community is the alert's carry its short id, as real
+    alerts cite a few events of their tenant. An alert whose window holds any event always
+    has one (the first of its community within 256, else the window's first). Serving an
+    event then costs one dict lookup.
     """
 
-    __slots__ = ("entries", "max_len", "starts")
+    __slots__ = ("by_index",)
 
     def __init__(self, block: GeneratedBlock, alerts: Sequence[AlertWindow]) -> None:
-        entries = []
+        by_index: dict[int, list[str]] = {}
+
+        def community_of(i: int) -> str:
+            return block.profiles[_mix64(block.key ^ i) % _PROFILE_COUNT].community
+
         for number, (lo_us, hi_us, short_id, community) in enumerate(alerts):
             window = block.index_range(lo_us, hi_us)
-            if len(window):
-                threshold = min(1 << 32, (_EVENTS_PER_ALERT << 32) // len(window))
-                salt = _mix64(block.key ^ (number + 1) * 0x9E3779B97F4A7C15)
-                # Every alert with events in its window keeps at least one: the first of its
-                # community (looking a bounded way), else the window's first.
-                first = next(
-                    (
-                        i
-                        for i in window[:256]
-                        if block.profiles[_mix64(block.key ^ i) % _PROFILE_COUNT].community
-                        == community
-                    ),
-                    window.start,
-                )
-                entries.append(
-                    (window.start, window.stop, short_id, community, threshold, salt, first)
-                )
-        entries.sort()
-        self.entries = entries
-        self.starts = [e[0] for e in entries]
-        self.max_len = max((e[1] - e[0] for e in entries), default=0)
-
-    def short_ids(self, i: int, r2: int, community: str) -> list[str] | None:
-        """The short ids event ``i`` (second hash ``r2``, ``community``) carries, or None."""
-        entries = self.entries
-        k = bisect_right(self.starts, i) - 1
-        found = None
-        while k >= 0:
-            start, stop, short_id, alert_community, threshold, salt, first = entries[k]
-            if start + self.max_len <= i:
-                break
-            if i == first or (
-                i < stop
-                and alert_community == community
-                and (_mix64(r2 ^ salt) & 0xFFFFFFFF) < threshold
-            ):
-                found = [short_id] if found is None else [short_id, *found]
-            k -= 1
-        return found
+            if not len(window):
+                continue
+            first = next((i for i in window[:256] if community_of(i) == community), window.start)
+            picked = {first}
+            salt = _mix64(block.key ^ (number + 1) * 0x9E3779B97F4A7C15)
+            for k in range(_EVENTS_PER_ALERT):
+                i = window[_mix64(salt + k) % len(window)]
+                if community_of(i) == community:
+                    picked.add(i)
+            for i in sorted(picked):
+                by_index.setdefault(i, []).append(short_id)
+        self.by_index = by_index
 
 
 class _Ctx:
@@ -311,7 +289,7 @@ def _profile_field(name: str) -> Callable[[_Ctx], Any]:
 FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     **_EVENT_FIELDS,
     **{name: _profile_field(name) for name in _PROFILE_FIELDS},
-    "alert_short_ids": lambda c: c.block.alerts.short_ids(c.i, c.r2, c.profile.community),
+    "alert_short_ids": lambda c: c.block.alerts.by_index.get(c.i),
 }
 
 
@@ -380,9 +358,9 @@ class GeneratedBlock:
         ctx = _Ctx(self, i)
         out = {name: fn(ctx) for name, fn in _EVENT_FIELDS.items()}
         out.update(ctx.profile.fields)
-        alerts = self.alerts.short_ids(i, ctx.r2, ctx.profile.community)
+        alerts = self.alerts.by_index.get(i)
         if alerts is not None:
-            out["alert_short_ids"] = alerts
+            out["alert_short_ids"] = list(alerts)
         return out
 
     def event_json(self, i: int) -> str:
@@ -398,8 +376,7 @@ class GeneratedBlock:
         end_us, span, n = self.end_us, self.span_us, max(self.n, 1)
         profiles = self.profiles
         minute_cache = _MINUTE_CACHE
-        links = self.alerts
-        linked = links.short_ids if links.entries else None
+        linked = self.alerts.by_index
         out = []
         for i in indices:
             x = ((key ^ i) + 0x9E3779B97F4A7C15) & m64
@@ -431,11 +408,12 @@ class GeneratedBlock:
                 dst = f"192.168.{(r >> 2) & 7}.{(r >> 5) & 255}"
             else:
                 dst = f"{(r >> 2) % 223 + 1}.{(r >> 10) & 255}.{(r >> 18) & 255}.{(r >> 26) & 255}"
-            alerts = ""
-            if linked is not None:
-                short_ids = linked(i, r2, p.community)
-                if short_ids is not None:
-                    alerts = ',"alert_short_ids":' + json.dumps(short_ids, separators=(",", ":"))
+            short_ids = linked.get(i)
+            alerts = (
+                ""
+                if short_ids is None
+                else ',"alert_short_ids":' + json.dumps(short_ids, separators=(",", ":"))
+            )
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
                 f'"timestamp":"{stamp}","message":"{p.message_head}{src} -> {dst}{p.message_tail}",'
