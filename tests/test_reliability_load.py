@@ -8,16 +8,47 @@ memory. The ten busiest tenants run most searches, so their rate limit is what h
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import attrs
 import pytest
 from _reliability_scenarios import make_events, max_in_window, run_load
+from aiohttp import web
 
-from sekoia_async.testing import SekoiaEmulator
+from sekoia_async.testing import SekoiaEmulator, _server
+from sekoia_async.testing._core import get_core
+from sekoia_async.testing._routing import STATE_KEY
 
 pytestmark = pytest.mark.anyio
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+def log_on_arrival(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEST SHIM until the emulator stamps RequestRecord.time on arrival (asked of the emulator
+    owner): it stamps a request when its response ends, so on a loaded machine a response that
+    took long to render lands in a later second than its request and a tenant's busiest second
+    shows one request too many. A rate limit is about arrivals, which this stamps instead.
+    """
+    middleware = _server._core_middleware
+
+    @web.middleware
+    async def stamped(request: web.Request, handler: Handler) -> web.StreamResponse:
+        core = get_core(request.app[STATE_KEY])
+        arrived = core.state.now()
+        try:
+            return await middleware(request, handler)
+        finally:
+            # The wrapped middleware logged this request last, with no await in between.
+            log = core.stats.log
+            if log:
+                log[-1] = attrs.evolve(log[-1], time=arrived)
+
+    monkeypatch.setattr(_server, "_core_middleware", stamped)
+
+
 RATE = 5.0  # requests/s per tenant, Sekoia's advice for scripts
-# Requests that took their token and then waited for a pooled connection (see below).
-BUNCHING = 5
 MEMORY_BOUND = 150 * 1024 * 1024  # generous: the measured peak is far lower (see the README)
 
 
@@ -28,6 +59,7 @@ def test_max_in_window() -> None:
     assert max_in_window([3.0, 1.0, 2.0]) == 1
 
 
+@pytest.mark.usefixtures("log_on_arrival")
 async def test_200_searches_from_100_tenants_on_one_pool() -> None:
     async with SekoiaEmulator(seed=5) as emu:
         emu.add_events(make_events(40_000))
@@ -42,10 +74,9 @@ async def test_200_searches_from_100_tenants_on_one_pool() -> None:
     assert outcome.events > 30_000
     # Measured by the emulator: connections open at once never exceed the pool's limit...
     assert 0 < outcome.peak_connections <= outcome.pool_limit
-    # ...and no tenant had much more requests served in one second than its token bucket
+    # ...and no tenant had more requests served in any one second than its token bucket
     # allows (a burst, then the rate: 10), although the ten heavy tenants, unlimited, reach
-    # about 22. The bucket hands out tokens before a pooled connection is free, so requests
-    # that then wait for a connection can leave together: up to 12-13 were seen (known
-    # limitation, see the README's Reliability section).
-    assert 0 < outcome.max_tenant_rate <= outcome.burst + RATE + BUNCHING, outcome
+    # about 22. No slack: requests that queued for one of the 50 connections are paced again
+    # when they are sent, so they cannot leave together.
+    assert 0 < outcome.max_tenant_rate <= outcome.burst + RATE, outcome
     assert outcome.peak_memory < MEMORY_BOUND
