@@ -341,3 +341,25 @@ def test_token_bucket_never_exceeds_its_rate(rate: float, burst: int, gaps: list
         for j in range(i, len(grants)):
             window = grants[j] - grants[i]
             assert j - i + 1 <= burst + rate * window + 1e-6
+
+
+# -- JSON codec ------------------------------------------------------------------------------
+
+
+def test_json_codec_decodes_bytes_and_str_and_raises_value_error() -> None:
+    from sekoia_async import _json
+
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        assert _json.DECODER == "json"
+    else:
+        assert _json.DECODER == "orjson"  # used when installed (the `speed` extra)
+    doc = {"items": [{"é": 1, "n": None, "f": 1.5}], "total": 2**40}
+    text = _json.dumps(doc)
+    assert text == '{"items":[{"é":1,"n":null,"f":1.5}],"total":1099511627776}'
+    assert _json.loads(text) == doc
+    assert _json.loads(text.encode()) == doc
+    for bad in (b'{"items": [1, 2', b"", b"<html>", "{'a': 1}"):
+        with pytest.raises(ValueError, match=r"."):  # json and orjson word it differently
+            _json.loads(bad)
