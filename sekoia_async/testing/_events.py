@@ -37,6 +37,12 @@ def _mix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def _r1(r2: int) -> int:
+    """An event's ``r1`` hash from its ``r2`` (the mix of its index): one multiply is all the
+    hot loop can afford, and the low bits of a product of well-mixed bits are well mixed."""
+    return (r2 * 0x9E3779B97F4A7C15) & _M64
+
+
 def _mix62(x: int) -> int:
     """A bijection on 62-bit integers (odd multipliers and xor-shifts are invertible)."""
     x = (x * 0x2545F4914F6CDD1D) & _M62
@@ -229,7 +235,7 @@ class _AlertLinks:
         by_index: dict[int, list[str]] = {}
 
         def community_of(i: int) -> str:
-            return block.profiles[_mix64(block.key ^ i) % _PROFILE_COUNT].community
+            return block.profiles[_r1(_mix62(i ^ (block.key & _M62))) % _PROFILE_COUNT].community
 
         for number, (lo_us, hi_us, short_id, community) in enumerate(alerts):
             window = block.index_range(lo_us, hi_us)
@@ -260,8 +266,8 @@ class _Ctx:
     def __init__(self, block: GeneratedBlock, i: int) -> None:
         self.block = block
         self.i = i
-        self.r1 = _mix64(block.key ^ i)
         self.r2 = _mix62(i ^ (block.key & _M62))
+        self.r1 = _r1(self.r2)
         self.profile = block.profiles[self.r1 % _PROFILE_COUNT]  # == r1 & 1023
 
 
@@ -275,7 +281,6 @@ _EVENT_FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     "__event_id": lambda c: c.block.event_id(c.i),
     "timestamp": lambda c: format_event_time(c.block.ts_us(c.i)),
     "message": _message,
-    "event.id": lambda c: f"{c.r1 ^ c.r2:016x}",
     "source.ip": lambda c: _src_ip(c.r1),
     "source.port": lambda c: 1024 + (c.r1 >> 3) % 64000,
     "destination.ip": lambda c: _dst_ip(c.r2),
@@ -342,7 +347,7 @@ class GeneratedBlock:
 
     def event_id(self, i: int) -> str:
         low = _mix62(i ^ (self.key & _M62))  # a bijection of i: ids never collide in a block
-        high = _mix64(self.key ^ i)  # the event's first hash (r1): random-looking, free
+        high = _r1(low)  # the event's other hash: random-looking, free
         high = (high & ~(0xF << 12)) | (4 << 12)  # a version-4 UUID with the RFC 4122 variant
         h = f"{(high << 64) | (2 << 62) | low:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -392,14 +397,11 @@ class GeneratedBlock:
         dec, dec2, dec3 = _DEC, _DEC2, _DEC3
         out = []
         for i in indices:
-            x = ((key ^ i) + 0x9E3779B97F4A7C15) & m64
-            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m64
-            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m64
-            r1 = x ^ (x >> 31)
             r2 = ((i ^ key62) * 0x2545F4914F6CDD1D) & m62
             r2 ^= r2 >> 31
             r2 = (r2 * 0x1B873593A5C7B3E1) & m62
             r2 ^= r2 >> 29
+            r1 = (r2 * 0x9E3779B97F4A7C15) & m64
             us = end_us - (i * span) // n
             minutes, rest = divmod(us, 60_000_000)
             prefix = minute_cache.get(minutes)
@@ -424,7 +426,7 @@ class GeneratedBlock:
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
                 f'"timestamp":"{stamp}","message":"{p.message_head}{src} -> {dst}{p.message_tail}",'
-                f'"event.id":"{r1 ^ r2:016x}","source.ip":"{src}",'
+                f'"source.ip":"{src}",'
                 f'"source.port":{1024 + (r1 >> 3) % 64000},'
                 f'"destination.ip":"{dst}","process.pid":{100 + (r2 >> 24) % 60000},{p.json}'
                 + ("}" if short_ids is None else _alerts_json(short_ids))
