@@ -214,6 +214,9 @@ def _render_dst(r: int) -> str:
 # of them private): serving an event looks two up instead of formatting eight numbers.
 _SRC_POOL = [_render_src(r) for r in range(4096)]
 _DST_POOL = [_render_dst(r) for r in range(4096)]
+# Likewise ephemeral source ports and process ids, as JSON numbers.
+_PORT_POOL = [str(1024 + _mix64(r ^ 0x5017) % 64000) for r in range(4096)]
+_PID_POOL = [str(100 + _mix64(r ^ 0x91D) % 60000) for r in range(4096)]
 
 
 def _src_ip(r1: int) -> str:
@@ -294,9 +297,9 @@ _EVENT_FIELDS: dict[str, Callable[[_Ctx], Any]] = {
     "timestamp": lambda c: format_event_time(c.block.ts_us(c.i)),
     "message": _message,
     "source.ip": lambda c: _src_ip(c.r1),
-    "source.port": lambda c: 1024 + (c.r1 >> 3) % 64000,
+    "source.port": lambda c: int(_PORT_POOL[(c.r1 >> 3) & 4095]),
     "destination.ip": lambda c: _dst_ip(c.r2),
-    "process.pid": lambda c: 100 + (c.r2 >> 24) % 60000,
+    "process.pid": lambda c: int(_PID_POOL[(c.r2 >> 24) & 4095]),
 }
 _PROFILE_FIELDS = (
     *("event.dialect", "event.category", "event.action", "event.outcome", "log.level"),
@@ -407,6 +410,7 @@ class GeneratedBlock:
         minute_cache = _MINUTE_CACHE
         linked = self.alerts.by_index
         dec2, dec3, src_pool, dst_pool = _DEC2, _DEC3, _SRC_POOL, _DST_POOL
+        port_pool, pid_pool = _PORT_POOL, _PID_POOL
         out = []
         for i in indices:
             r2 = ((i ^ key62) * 0x2545F4914F6CDD1D) & m62
@@ -420,19 +424,19 @@ class GeneratedBlock:
             if prefix is None:
                 stamp = format_event_time(us)
             else:
-                ms = rest // 1000
-                stamp = f"{prefix}{dec2[ms // 1000]}.{dec3[ms % 1000]}Z"
+                seconds, ms = divmod(rest // 1000, 1000)
+                stamp = f"{prefix}{dec2[seconds]}.{dec3[ms]}Z"
             p = profiles[r1 & 1023]
             src = src_pool[(r1 >> 16) & 4095]
             dst = dst_pool[(r2 >> 20) & 4095]
-            h = "%032x" % ((((r1 & 0xFFFFFFFFFFFF0FFF) | 0x4000) << 64) | (2 << 62) | r2)
+            h = "%016x%016x" % ((r1 & 0xFFFFFFFFFFFF0FFF) | 0x4000, 0x8000000000000000 | r2)
             short_ids = linked.get(i)
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
                 f'"timestamp":"{stamp}","message":"{p.message_head}{src} -> {dst}{p.message_tail}",'
                 f'"source.ip":"{src}",'
-                f'"source.port":{1024 + (r1 >> 3) % 64000},'
-                f'"destination.ip":"{dst}","process.pid":{100 + (r2 >> 24) % 60000},{p.json}'
+                f'"source.port":{port_pool[(r1 >> 3) & 4095]},'
+                f'"destination.ip":"{dst}","process.pid":{pid_pool[(r2 >> 24) & 4095]},{p.json}'
                 + ("}" if short_ids is None else _alerts_json(short_ids))
             )
         return out
