@@ -1,7 +1,8 @@
 """Overhead of SekoiaClient.request over a minimal hand-written aiohttp loop.
 
 Both fetch the same pre-encoded page of events from a local aiohttp server, with the same
-concurrency, and decode it with json.loads. Prints pages per CPU-second of this process (server
+concurrency, and decode it with the SDK's decoder (orjson if installed, else json.loads) so that
+only the transport differs. Prints pages per CPU-second of this process (server
 included) for each and their ratio: CPU time, unlike wall time, is barely disturbed by other
 processes on a shared machine.
 
@@ -20,6 +21,7 @@ import anyio
 from aiohttp import web
 
 from sekoia_async import SekoiaClient, SessionPool
+from sekoia_async._json import DECODER, loads
 
 
 def make_page(n: int) -> bytes:
@@ -74,7 +76,7 @@ async def main(pages: int, events: int, concurrency: int, rounds: int) -> None:
 
             async def raw() -> int:
                 async with session.get(url, headers=headers) as resp:
-                    return len(json.loads(await resp.read())["items"])
+                    return len(loads(await resp.read())["items"])
 
             async def sdk() -> int:
                 page = await client.request("GET", "/v1/page", params={"limit": 1000})
@@ -89,7 +91,7 @@ async def main(pages: int, events: int, concurrency: int, rounds: int) -> None:
             await client.aclose()
     finally:
         await runner.cleanup()
-    print(f"page of {events} events ({len(body)} bytes), concurrency {concurrency}")
+    print(f"page of {events} events ({len(body)} bytes), concurrency {concurrency}, {DECODER}")
     print(f"raw aiohttp loop : {best_raw:8.1f} pages/CPU-s")
     print(f"SekoiaClient     : {best_sdk:8.1f} pages/CPU-s")
     print(f"ratio sdk/raw    : {best_sdk / best_raw:8.3f}")
