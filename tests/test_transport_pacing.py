@@ -10,7 +10,13 @@ import pytest
 from _reliability_scenarios import max_in_window
 from _scripted_server import Reply, ScriptedServer
 
-from sekoia_async import RetryPolicy, SekoiaClient, SessionPool, TokenBucket
+from sekoia_async import (
+    APIResponseValidationError,
+    RetryPolicy,
+    SekoiaClient,
+    SessionPool,
+    TokenBucket,
+)
 from sekoia_async._client import _admit
 
 KEY = "sk-pacing-test-key-13579"
@@ -129,3 +135,27 @@ async def test_a_stream_holds_its_pool_slot_until_it_closes() -> None:
             assert slots.value == 3
     assert SessionPool(limit=0)._slot_count == 0  # no connection bound: no slot to wait for
     assert SessionPool(limit=10, limit_per_host=4)._slot_count == 4
+
+
+@pytest.mark.anyio
+async def test_failed_attempts_give_their_slot_back() -> None:
+    """With one connection slot, a slot kept by a failed attempt would hang the retry."""
+    fast = RetryPolicy(max_retries=3, backoff_base=0.0)
+    async with ScriptedServer() as srv, SessionPool(limit=1, rate_limit=None) as pool:
+        srv.script("/v1/x", Reply(drop=True), Reply(status=503), Reply(json={"ok": 1}))
+        srv.script(
+            "/v1/file",
+            Reply(status=503),
+            Reply(body=b"data", content_type="application/octet-stream"),
+        )
+        srv.script("/v1/cut", Reply(text='{"a": [', content_type="application/json"))
+        async with SekoiaClient(KEY, base_url=srv.base_url, pool=pool, retry=fast) as client:
+            slots = pool._slots
+            assert slots is not None
+            with anyio.fail_after(10):
+                assert await client.request("GET", "/v1/x") == {"ok": 1}
+                async with client.stream("GET", "/v1/file") as resp:
+                    assert await resp.read() == b"data"
+                with pytest.raises(APIResponseValidationError):
+                    await client.request("GET", "/v1/cut")
+            assert slots.value == 1
