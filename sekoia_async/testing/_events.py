@@ -16,7 +16,7 @@ import uuid
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._times import parse_time
@@ -52,6 +52,8 @@ def _mix62(x: int) -> int:
 
 
 _MINUTE_CACHE: dict[int, str] = {}
+_DAY_CACHE: dict[int, str] = {}
+_DEC2 = [f"{n:02d}" for n in range(60)]
 
 
 def format_event_time(us: int) -> str:
@@ -62,8 +64,14 @@ def format_event_time(us: int) -> str:
     if prefix is None:
         if len(_MINUTE_CACHE) > 100_000:
             _MINUTE_CACHE.clear()
-        when = datetime.fromtimestamp(minutes * 60, tz=timezone.utc)
-        prefix = _MINUTE_CACHE[minutes] = f"{when:%Y-%m-%dT%H:%M}:"
+        # A sparse store misses every few events: the date part is cached per day, the rest
+        # comes from tables (datetime formatting costs several times more).
+        day, minute = divmod(minutes, 1440)
+        date = _DAY_CACHE.get(day)
+        if date is None:
+            date = _DAY_CACHE[day] = f"{_EPOCH + timedelta(days=day):%Y-%m-%d}T"
+        hour, minute = divmod(minute, 60)
+        prefix = _MINUTE_CACHE[minutes] = f"{date}{_DEC2[hour]}:{_DEC2[minute]}:"
     seconds, micro = divmod(rest, 1_000_000)
     return f"{prefix}{seconds:02d}.{micro // 1000:03d}Z"
 
@@ -191,7 +199,6 @@ class _Profile:
         self.json = json.dumps(self.fields, separators=(",", ":"))[1:-1]
 
 
-_DEC2 = [f"{n:02d}" for n in range(60)]
 _DEC3 = [f"{n:03d}" for n in range(1000)]
 
 
@@ -429,7 +436,8 @@ class GeneratedBlock:
             p = profiles[r1 & 1023]
             src = src_pool[(r1 >> 16) & 4095]
             dst = dst_pool[(r2 >> 20) & 4095]
-            h = "%016x%016x" % ((r1 & 0xFFFFFFFFFFFF0FFF) | 0x4000, 0x8000000000000000 | r2)
+            # ``%`` here: measurably cheaper than format specifiers in this loop.
+            h = "%016x%016x" % ((r1 & 0xFFFFFFFFFFFF0FFF) | 0x4000, 0x8000000000000000 | r2)  # noqa: UP031
             short_ids = linked.get(i)
             out.append(
                 f'{{"__event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
