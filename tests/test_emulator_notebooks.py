@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sekoia_async.testing import SekoiaEmulator, VirtualClock
+from sekoia_async.testing import Faults, SekoiaEmulator, VirtualClock
 from sekoia_async.testing._sol import SolSyntaxError, parse_sol
 
 RUNS = "/v1/notebooks/queries/runs"
@@ -219,3 +219,19 @@ async def test_aggregate_counts_the_window(
     earliest = (NOW - timedelta(days=1)).isoformat()
     assert sum(r["count"] for r in rows) == len(emu.expected_event_ids("", earliest, "now"))
     assert [r["count"] for r in rows] == sorted((r["count"] for r in rows), reverse=True)
+
+
+@pytest.mark.anyio
+async def test_sol_download_can_be_reset_in_the_middle_of_its_body(
+    client: Client, emu: SekoiaEmulator, clock: VirtualClock
+) -> None:
+    run = await client.run("events | limit 500")
+    clock.advance(5.0)
+    emu.faults = Faults(reset_mid_body_rate=1.0, endpoints={"notebooks.runs.download"})
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await client.call("GET", f"{RUNS}/{run}/download?download_format=jsonl")
+    assert emu.stats.faults["reset_mid_body"] >= 1
+    emu.reset_faults()
+    status, text = await client.call("GET", f"{RUNS}/{run}/download?download_format=jsonl")
+    assert status == 200
+    assert len(text.splitlines()) == 500
