@@ -10,42 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import attrs
 import pytest
 from _reliability_scenarios import make_events, max_in_window, run_load
 from aiohttp import web
 
-from sekoia_async.testing import SekoiaEmulator, _server
-from sekoia_async.testing._core import get_core
-from sekoia_async.testing._routing import STATE_KEY
+from sekoia_async.testing import SekoiaEmulator
 
 pytestmark = pytest.mark.anyio
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-def log_on_arrival(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TEST SHIM until the emulator stamps RequestRecord.time on arrival (asked of the emulator
-    owner): it stamps a request when its response ends, so on a loaded machine a response that
-    took long to render lands in a later second than its request and a tenant's busiest second
-    shows one request too many. A rate limit is about arrivals, which this stamps instead.
-    """
-    middleware = _server._core_middleware
-
-    @web.middleware
-    async def stamped(request: web.Request, handler: Handler) -> web.StreamResponse:
-        core = get_core(request.app[STATE_KEY])
-        arrived = core.state.now()
-        try:
-            return await middleware(request, handler)
-        finally:
-            # The wrapped middleware logged this request last, with no await in between.
-            log = core.stats.log
-            if log:
-                log[-1] = attrs.evolve(log[-1], time=arrived)
-
-    monkeypatch.setattr(_server, "_core_middleware", stamped)
 
 
 RATE = 5.0  # requests/s per tenant, Sekoia's advice for scripts
@@ -59,7 +32,6 @@ def test_max_in_window() -> None:
     assert max_in_window([3.0, 1.0, 2.0]) == 1
 
 
-@pytest.mark.usefixtures("log_on_arrival")
 async def test_200_searches_from_100_tenants_on_one_pool() -> None:
     async with SekoiaEmulator(seed=5) as emu:
         emu.add_events(make_events(40_000))

@@ -42,7 +42,7 @@ class VirtualClock:
 
 @attrs.frozen
 class RequestRecord:
-    """One served request: emulator-clock time, key id (never the key), endpoint, status.
+    """One served request: arrival time (emulator clock), key id (never the key), endpoint, status.
 
     ``status`` is 0 when the connection was reset before any response.
     """

@@ -161,6 +161,9 @@ async def _core_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     core = get_core(request.app[STATE_KEY])
+    # Rate limits are about arrivals: stamp the request now, not when its response ends (a
+    # page that takes long to render would otherwise land in a later second of the log).
+    arrived = core.state.now()
     stats = core.stats
     transport = request.transport
     connections: dict[int, Any] = core.extra.setdefault("connections", {})
@@ -215,7 +218,7 @@ async def _core_middleware(
             core.waf.record_error(key_id, core.faults, core.state.now())
         stats.record(
             RequestRecord(
-                time=core.state.now(),
+                time=arrived,
                 key_id=key_id,
                 endpoint=request.get(ENDPOINT, "unknown"),
                 status=status,
