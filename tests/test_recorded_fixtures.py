@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _local_app import client_for
 from aiohttp import web
 
 from sekoia_async import (
@@ -89,16 +90,8 @@ class RecordedSic:
 @pytest.fixture
 async def sic() -> AsyncIterator[tuple[RecordedSic, SekoiaClient]]:
     server = RecordedSic()
-    runner = web.AppRunner(server.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with SekoiaClient("recorded-key", base_url=f"http://127.0.0.1:{port}") as client:
-            yield server, client
-    finally:
-        await runner.cleanup()
+    async with client_for(server.app) as client:
+        yield server, client
 
 
 def utc(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int = 0) -> datetime:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _local_app import client_for
 from aiohttp import web
 
 from sekoia_async import KillChainPhase, Observable, SekoiaClient, StixBundle, StixObject
@@ -69,16 +70,8 @@ class RecordedIntel:
 @pytest.fixture
 async def recorded() -> AsyncIterator[tuple[RecordedIntel, SekoiaClient]]:
     server = RecordedIntel()
-    runner = web.AppRunner(server.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with SekoiaClient("recorded-key", base_url=f"http://127.0.0.1:{port}") as client:
-            yield server, client
-    finally:
-        await runner.cleanup()
+    async with client_for(server.app) as client:
+        yield server, client
 
 
 def _utc(*parts: int) -> datetime:

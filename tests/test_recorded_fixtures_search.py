@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _local_app import client_for
 from aiohttp import web
 
 from sekoia_async import EventsPage, SearchJob, SearchJobStatus, SekoiaClient
@@ -72,16 +73,8 @@ class RecordedSearch:
 @pytest.fixture
 async def recorded() -> AsyncIterator[tuple[RecordedSearch, SekoiaClient]]:
     server = RecordedSearch()
-    runner = web.AppRunner(server.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with SekoiaClient("recorded-key", base_url=f"http://127.0.0.1:{port}") as client:
-            yield server, client
-    finally:
-        await runner.cleanup()
+    async with client_for(server.app) as client:
+        yield server, client
 
 
 @pytest.mark.anyio

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _local_app import serve
 from aiohttp import web
 
 from sekoia_async import (
@@ -221,15 +222,11 @@ async def files() -> AsyncIterator[tuple[FileServer, str]]:
         b'{"__event_id": "%d", "message": "%s"}\n' % (i, b"x" * 50) for i in range(20_000)
     )
     server = FileServer(gzip.compress(rows))
-    runner = web.AppRunner(server.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield server, f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        server.release.set()
-        await runner.cleanup()
+    async with serve(server.app) as base_url:
+        try:
+            yield server, base_url
+        finally:
+            server.release.set()
 
 
 @pytest.mark.anyio

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from _local_app import client_for
 from aiohttp import web
 
 from sekoia_async import (
@@ -77,16 +78,8 @@ class NotebooksServer:
 @pytest.fixture
 async def notebooks() -> AsyncIterator[tuple[NotebooksServer, SekoiaClient]]:
     server = NotebooksServer()
-    runner = web.AppRunner(server.app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        async with SekoiaClient("k", base_url=base, max_retries=0) as client:
-            yield server, client
-    finally:
-        await runner.cleanup()
+    async with client_for(server.app, "k", max_retries=0) as client:
+        yield server, client
 
 
 @pytest.mark.anyio

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import pytest
+from _local_app import serve
 from aiohttp import web
 
 from sekoia_async import PollPolicy, SearchJobError, SekoiaClient, SessionPool
@@ -52,15 +53,8 @@ async def api() -> AsyncIterator[tuple[ShortPages, str]]:
     app = web.Application()
     app.router.add_post(_JOBS, fake.create)
     app.router.add_get(_JOBS + "/{uuid}/events", fake.page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield fake, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base_url:
+        yield fake, base_url
 
 
 @pytest.fixture
