@@ -7,6 +7,7 @@ module serves them, filling the fields of §2.6 the seed leaves out, and appends
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from .._routing import (
     read_json,
 )
 from ._common import (
+    Getter,
     apply_filters,
     community_scope,
     field_str,
@@ -134,17 +136,27 @@ def _find(request: web.Request, items: list[dict[str, Any]], what: str) -> dict[
     raise ApiError(404, f"Unknown {what} {ident}")
 
 
-async def list_intakes(request: web.Request) -> web.Response:
+def _list_page(
+    request: web.Request,
+    items: list[dict[str, Any]],
+    render: Callable[[EmulatorState, dict[str, Any]], dict[str, Any]],
+    fields: dict[str, Getter],
+) -> web.Response:
+    """One ``{items, total}`` page of the visible, rendered and ``match[]``-filtered items."""
     state = get_state(request)
     limit, offset = paginate_params(request, default=100, maximum=1000)
-    filters = parse_filters(request, state, match=_INTAKE_FILTERS)
-    intakes = apply_filters(
-        [render_intake(state, i) for i in _visible(request, state.intakes)],
+    filters = parse_filters(request, state, match=fields)
+    found = apply_filters(
+        [render(state, item) for item in _visible(request, items)],
         filters,
-        _INTAKE_FILTERS,
+        fields,
         case_insensitive=frozenset({"name"}),
     )
-    return json_response({"items": intakes[offset : offset + limit], "total": len(intakes)})
+    return json_response({"items": found[offset : offset + limit], "total": len(found)})
+
+
+async def list_intakes(request: web.Request) -> web.Response:
+    return _list_page(request, get_state(request).intakes, render_intake, _INTAKE_FILTERS)
 
 
 async def get_intake(request: web.Request) -> web.Response:
@@ -194,16 +206,7 @@ async def create_intake(request: web.Request) -> web.Response:
 
 
 async def list_entities(request: web.Request) -> web.Response:
-    state = get_state(request)
-    limit, offset = paginate_params(request, default=100, maximum=1000)
-    filters = parse_filters(request, state, match=_ENTITY_FILTERS)
-    entities = apply_filters(
-        [render_entity(state, e) for e in _visible(request, state.entities)],
-        filters,
-        _ENTITY_FILTERS,
-        case_insensitive=frozenset({"name"}),
-    )
-    return json_response({"items": entities[offset : offset + limit], "total": len(entities)})
+    return _list_page(request, get_state(request).entities, render_entity, _ENTITY_FILTERS)
 
 
 async def get_entity(request: web.Request) -> web.Response:
